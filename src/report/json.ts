@@ -1,0 +1,134 @@
+/**
+ * report.json: validation, canonical serialization, reading, and the pinned timestamp.
+ *
+ * `serializeReport` is deterministic: the same report gives byte-identical output (keys in schema
+ * order, `thresholds`/`units` keys sorted, `files` sorted by path, durations rounded to the
+ * millisecond, 2-space indent, trailing newline). NaN/Infinity anywhere in the input become null;
+ * the schema then accepts them only where a metric may be undefined (`number | null` fields).
+ */
+import { readFileSync } from "node:fs";
+import type { z } from "zod";
+import { NumgateError } from "../errors/numgate-error.ts";
+import { ReportSchema, type Report } from "./schema.ts";
+
+/** `runs[1].rungs[2].prompts[0].evidence.kind` */
+export function formatIssuePath(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const seg of path) {
+    if (typeof seg === "number") out += `[${seg}]`;
+    else if (typeof seg === "string" && /^[A-Za-z_$][\w$]*$/.test(seg)) out += out === "" ? seg : `.${seg}`;
+    else out += `[${JSON.stringify(String(seg))}]`;
+  }
+  return out === "" ? "(root)" : out;
+}
+
+function issueToError(issues: readonly z.core.$ZodIssue[], file: string | undefined): NumgateError {
+  const first = issues[0];
+  const field = first === undefined ? "(root)" : formatIssuePath(first.path);
+  const more = issues.length > 1 ? ` (and ${issues.length - 1} more issue${issues.length > 2 ? "s" : ""})` : "";
+  const msg = `${first?.message ?? "invalid report"}${more}`;
+  return new NumgateError("report_invalid", file === undefined ? `${field}: ${msg}` : msg, {
+    ...(file === undefined ? {} : { file }),
+    field,
+  });
+}
+
+/** Replaces NaN/Infinity with null (deep copy); JSON has no spelling for them. */
+export function nonFiniteToNull(value: unknown): unknown {
+  if (typeof value === "number") return Number.isFinite(value) ? value : null;
+  if (Array.isArray(value)) return value.map(nonFiniteToNull);
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = nonFiniteToNull(v);
+    return out;
+  }
+  return value;
+}
+
+/** Validates an unknown value as a Report; NumgateError "report_invalid" naming file and field path. */
+export function parseReport(value: unknown, file?: string): Report {
+  const result = ReportSchema.safeParse(nonFiniteToNull(value));
+  if (!result.success) throw issueToError(result.error.issues, file);
+  return canonicalReport(result.data);
+}
+
+function sortedRecord<T>(r: Readonly<Record<string, T>>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const k of Object.keys(r).sort()) out[k] = r[k] as T;
+  return out;
+}
+
+const roundMs = (s: number): number => Math.round(s * 1000) / 1000;
+
+/** Sorted records and files, millisecond durations. Expects a validated report (key order from zod). */
+export function canonicalReport(report: Report): Report {
+  return {
+    ...report,
+    runs: report.runs.map((run) => ({
+      ...run,
+      files: [...run.files].sort((a, b) => cmp(a.path, b.path) || cmp(a.role, b.role)),
+      duration_s: roundMs(run.duration_s),
+      rungs: run.rungs.map((rung) => ({
+        ...rung,
+        duration_s: roundMs(rung.duration_s),
+        thresholds: sortedRecord(rung.thresholds),
+        units: sortedRecord(rung.units),
+      })),
+    })),
+  };
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Validated, canonical JSON text: 2-space indent, trailing newline. Throws "report_invalid". */
+export function serializeReport(report: Report): string {
+  return `${JSON.stringify(parseReport(report), null, 2)}\n`;
+}
+
+/** Reads and validates a report.json; NumgateError with `file` and `field` on any failure. */
+export function readReport(path: string): Report {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code === "ENOENT" ? "file_not_found" : "file_unreadable";
+    throw new NumgateError(code, code === "file_not_found" ? "report not found" : "cannot read report", {
+      file: path,
+      cause,
+    });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw new NumgateError("invalid_json", `not valid JSON: ${(cause as Error).message}`, { file: path, cause });
+  }
+  return parseReport(value, path);
+}
+
+/**
+ * The report's `generated_at`: `SOURCE_DATE_EPOCH` (integer seconds since the Unix epoch, the
+ * reproducible-builds convention) when set, else the current time. ISO 8601 UTC with milliseconds.
+ */
+export function reportTimestamp(env: NodeJS.ProcessEnv = process.env, now: () => Date = () => new Date()): string {
+  const raw = env["SOURCE_DATE_EPOCH"];
+  if (raw === undefined || raw === "") return now().toISOString();
+  if (!/^\d{1,12}$/.test(raw.trim())) {
+    throw new NumgateError("report_invalid", `SOURCE_DATE_EPOCH must be a non-negative integer (seconds), got "${raw}"`, {
+      field: "SOURCE_DATE_EPOCH",
+    });
+  }
+  return new Date(Number(raw.trim()) * 1000).toISOString();
+}
+
+/**
+ * A duration for report.json, in seconds. When SOURCE_DATE_EPOCH is set (reproducible run) every
+ * duration is pinned to 0 so two runs of the same inputs give byte-identical reports.
+ */
+export function reportDuration(seconds: number, env: NodeJS.ProcessEnv = process.env): number {
+  const pinned = env["SOURCE_DATE_EPOCH"];
+  if (pinned !== undefined && pinned !== "") return 0;
+  return Number.isFinite(seconds) && seconds > 0 ? roundMs(seconds) : 0;
+}

@@ -1,0 +1,233 @@
+/**
+ * JUnit XML rendering of a report, shaped for the common consumers (GitHub test-report actions,
+ * GitLab, Jenkins, Buildkite) and valid against Jenkins' junit-10.xsd (vendor/junit-10.xsd):
+ *
+ *   <testsuites name="numgate" tests failures errors time>
+ *     <testsuite name="<run id>" tests failures errors skipped time timestamp file>   one per run
+ *       <properties> environment, oracle, ladder, file hashes </properties>
+ *       <testcase classname="numgate.<model>.<candidate>" name="<rung id> [<prompt>]" time file>
+ *         <failure message type="numgate.<kind>">first line = message naming the first divergence
+ *         <error message type="<error code>">   could not be evaluated
+ *         <skipped message="<reason>"/>
+ *
+ * One testcase per (rung, prompt); a rung without prompt results (skipped, or an error before any
+ * prompt ran) is one testcase named by the rung id alone. A rung's time is split evenly across its
+ * prompts. Dots in model/candidate become "_" in the classname so Jenkins' package.class split stays
+ * `numgate.<model>` / `<candidate>`. All text has ANSI escapes and control characters stripped.
+ */
+import type { PromptResult, Report, Run, Rung, Verdict } from "./schema.ts";
+import { formatCos, formatNum, formatSeconds, formatThresholds, oneLine, stripControl } from "./text.ts";
+
+function escXml(s: string): string {
+  return stripControl(s).replace(/[&<>"]/g, (c) => (c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : "&quot;"));
+}
+/** Attribute values: one line, escaped. */
+function attr(s: string): string {
+  return escXml(oneLine(s));
+}
+/** Element text: multi-line allowed. */
+function text(s: string): string {
+  return escXml(s.replace(/\r\n?/g, "\n"));
+}
+
+const classPart = (s: string): string => oneLine(s).replace(/\./g, "_");
+
+export function junitClassname(run: Pick<Run, "model" | "candidate">): string {
+  return `numgate.${classPart(run.model)}.${classPart(run.candidate)}`;
+}
+
+export interface JunitCase {
+  classname: string;
+  name: string;
+  time: number;
+  verdict: Verdict;
+  message: string;
+  /** failure/error type attribute */
+  type: string;
+  body: string;
+}
+
+export interface JunitSuite {
+  name: string;
+  file: string;
+  time: number;
+  cases: JunitCase[];
+  properties: [string, string][];
+}
+
+function promptBody(p: PromptResult): string[] {
+  const ev = p.evidence;
+  const lines: string[] = [];
+  switch (ev.kind) {
+    case "layers": {
+      const ff = ev.first_failing;
+      if (ff) lines.push(`first failing layer ${ff.layer} token ${ff.token} cos ${formatCos(ff.cos)}`);
+      const fi = ev.first_failing_isolated;
+      if (fi) lines.push(`first failing layer (isolated) ${fi.layer} token ${fi.token} cos ${formatCos(fi.cos)}`);
+      for (const l of ev.layers.filter((x) => x.verdict !== "pass").slice(0, 8)) {
+        lines.push(
+          `layer ${l.layer}: cos ${formatCos(l.cos)} worst-row ${formatCos(l.cos_worst_row)} (token ${l.worst_token}) max_abs ${formatNum(l.max_abs)} rel_l2 ${formatNum(l.rel_l2)}`,
+        );
+      }
+      break;
+    }
+    case "vision":
+      for (const t of ev.tensors.filter((x) => x.verdict !== "pass")) {
+        lines.push(`${t.name}: cos ${formatCos(t.cos)} worst-row ${formatCos(t.cos_worst_row)} (row ${t.worst_row}) max_abs ${formatNum(t.max_abs)}`);
+      }
+      break;
+    case "positions":
+      for (const c of ev.checks.filter((x) => x.mismatches > 0)) {
+        const f = c.first;
+        lines.push(
+          `${c.name}: ${c.mismatches}/${c.compared} mismatches${c.expressible ? "" : " (not expressible)"}` +
+            (f ? `; first token ${f.token} plane ${f.plane} expected ${f.expected} actual ${f.actual}` : ""),
+        );
+      }
+      break;
+    case "teacher_forced": {
+      lines.push(`${ev.matches}/${ev.total} top-1 matches, ${ev.near_tie_flips} near-tie flips, min oracle margin ${formatNum(ev.min_oracle_margin)} logits`);
+      const m = ev.steps.find((s) => !s.match);
+      if (m) lines.push(`first mismatch step ${m.step}: oracle ${m.oracle_token} candidate ${m.candidate_token} margin ${formatNum(m.oracle_margin)} logits${m.waived ? " (waived)" : ""}`);
+      break;
+    }
+    case "greedy": {
+      lines.push(`${ev.matches}/${ev.total} tokens match`);
+      const d = ev.first_divergence;
+      if (d) lines.push(`first divergence step ${d.step}: oracle ${d.oracle_token} candidate ${d.candidate_token} margin ${formatNum(d.oracle_margin)} logits`);
+      break;
+    }
+    case "error":
+      lines.push(ev.detail);
+      if (ev.tensor !== undefined) lines.push(`tensor: ${ev.tensor}`);
+      if (ev.layer !== undefined) lines.push(`layer: ${ev.layer}`);
+      break;
+  }
+  return lines;
+}
+
+function rungFooter(run: Run, rung: Rung): string[] {
+  const out: string[] = [];
+  if (Object.keys(rung.thresholds).length > 0) out.push(`thresholds: ${formatThresholds(rung.thresholds)}`);
+  if (rung.error) {
+    out.push(`error ${rung.error.code}: ${oneLine(rung.error.message)}`);
+    if (rung.error.file !== undefined) out.push(`file: ${rung.error.file}${rung.error.field === undefined ? "" : ` field: ${rung.error.field}`}`);
+  }
+  out.push(`spec: ${run.spec_file}`);
+  return out;
+}
+
+/** The testcases of one run, names unique within the suite. */
+export function junitCases(run: Run): JunitCase[] {
+  const classname = junitClassname(run);
+  const cases: JunitCase[] = [];
+  const used = new Set<string>();
+  const unique = (n: string): string => {
+    let name = n;
+    for (let i = 2; used.has(name); i++) name = `${n} #${i}`;
+    used.add(name);
+    return name;
+  };
+  for (const rung of run.rungs) {
+    const footer = rungFooter(run, rung);
+    if (rung.prompts.length === 0) {
+      const message = rung.verdict === "skipped" ? (rung.skip_reason ?? rung.message) : rung.message;
+      cases.push({
+        classname,
+        name: unique(oneLine(rung.id)),
+        time: rung.duration_s,
+        verdict: rung.verdict,
+        message: oneLine(message),
+        type: rung.verdict === "error" ? (rung.error?.code ?? "numgate.error") : `numgate.${rung.kind}`,
+        body: [oneLine(message), ...footer].join("\n"),
+      });
+      continue;
+    }
+    const share = rung.duration_s / rung.prompts.length;
+    for (const p of rung.prompts) {
+      // A prompt inherits a rung-level skip/error only when it has no verdict of its own.
+      const verdict = p.verdict;
+      const message =
+        verdict === "skipped" ? oneLine(p.message || rung.skip_reason || rung.message) : oneLine(p.message || rung.message);
+      const type = verdict === "error" ? (rung.error?.code ?? "numgate.error") : `numgate.${rung.kind}`;
+      cases.push({
+        classname,
+        name: unique(`${oneLine(rung.id)} [${oneLine(p.prompt)}]`),
+        time: share,
+        verdict,
+        message,
+        type,
+        body: [message, ...promptBody(p).map(oneLine), ...footer].join("\n"),
+      });
+    }
+  }
+  return cases;
+}
+
+function runProperties(report: Report, run: Run): [string, string][] {
+  const props: [string, string][] = [
+    ["numgate.version", report.environment.numgate],
+    ["node.version", report.environment.node],
+    ["onnxruntime.version", report.environment.onnxruntime ?? "none"],
+    ["platform", report.environment.platform],
+    ["model", run.model],
+    ["candidate", run.candidate],
+    ["spec_file", run.spec_file],
+    ["ladder", run.ladder],
+    ["ladder_file", run.ladder_file],
+    ["oracle.dir", run.oracle.dir],
+    ["oracle.source", run.oracle.source],
+    ["oracle.transformers", run.oracle.transformers],
+    ["oracle.torch", run.oracle.torch],
+  ];
+  for (const f of run.files) props.push([`sha256:${f.role}:${f.path}`, f.sha256]);
+  return props;
+}
+
+function count(cases: readonly JunitCase[], v: Verdict): number {
+  return cases.filter((c) => c.verdict === v).length;
+}
+
+/** `2025-01-01T00:00:00` (the Ant JUnit timestamp form: no zone, no fraction). */
+function junitTimestamp(iso: string): string {
+  return iso.replace(/\.\d+/, "").replace(/(Z|[+-]\d\d:\d\d)$/, "");
+}
+
+/** Renders the report as JUnit XML (UTF-8, trailing newline). Deterministic for a given report. */
+export function renderJunit(report: Report): string {
+  const suites = report.runs.map((run) => ({ run, cases: junitCases(run) }));
+  const all = suites.flatMap((s) => s.cases);
+  const totalTime = report.runs.reduce((a, r) => a + r.duration_s, 0);
+  const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
+  out.push(
+    `<testsuites name="numgate" tests="${all.length}" failures="${count(all, "fail")}" errors="${count(all, "error")}" time="${formatSeconds(totalTime)}">`,
+  );
+  suites.forEach(({ run, cases }, i) => {
+    out.push(
+      `  <testsuite name="${attr(run.id)}" tests="${cases.length}" failures="${count(cases, "fail")}" errors="${count(cases, "error")}" skipped="${count(cases, "skipped")}" time="${formatSeconds(run.duration_s)}" timestamp="${attr(junitTimestamp(report.generated_at))}" id="${i}" package="${attr(junitClassname(run))}" file="${attr(run.spec_file)}">`,
+    );
+    out.push("    <properties>");
+    for (const [name, value] of runProperties(report, run)) out.push(`      <property name="${attr(name)}" value="${attr(value)}"/>`);
+    out.push("    </properties>");
+    for (const c of cases) {
+      const open = `    <testcase classname="${attr(c.classname)}" name="${attr(c.name)}" time="${formatSeconds(c.time)}" file="${attr(run.spec_file)}"`;
+      switch (c.verdict) {
+        case "pass":
+          out.push(`${open}/>`);
+          break;
+        case "skipped":
+          out.push(`${open}>`, `      <skipped message="${attr(c.message)}"/>`, "    </testcase>");
+          break;
+        case "fail":
+        case "error": {
+          const tag = c.verdict === "fail" ? "failure" : "error";
+          out.push(`${open}>`, `      <${tag} message="${attr(c.message)}" type="${attr(c.type)}">${text(c.body)}</${tag}>`, "    </testcase>");
+          break;
+        }
+      }
+    }
+    out.push("  </testsuite>");
+  });
+  out.push("</testsuites>");
+  return `${out.join("\n")}\n`;
+}
