@@ -87,7 +87,10 @@ class DecoderWrapper(nn.Module):
         emb = torch.cat([f, f], dim=-1)
         return emb.cos(), emb.sin()
 
-    def forward(self, inputs_embeds, position_ids, deepstack, past_keys, past_values):
+    def forward(self, inputs_embeds, position_ids, deepstack, past_keys, past_values, isolate_layer=None,
+                isolate_input=None):
+        # isolate_layer/isolate_input let a gate feed layer k the oracle's input to layer k (isolated
+        # error); isolate_layer = -1 runs the model normally.
         h = inputs_embeds
         if self.fp16_boundaries:
             h = h.half().float()
@@ -101,6 +104,8 @@ class DecoderWrapper(nn.Module):
         hiddens = []
         K = deepstack.shape[0]
         for i, layer in enumerate(self.layers):
+            if isolate_layer is not None:
+                h = torch.where(isolate_layer == i, isolate_input, h)
             out = layer(h, position_embeddings=(cos, sin), attention_mask=mask, past_key_values=cache, use_cache=True)
             h = out[0] if isinstance(out, tuple) else out
             k = i - self.deepstack_shift
@@ -139,11 +144,13 @@ class EmbedWrapper(nn.Module):
 
 # ----------------------------------------------------------------------------- quantization
 
-def int8_blocks(w: torch.Tensor, block: int = 32, clip: str = "mse", sigma: float = 3.0) -> torch.Tensor:
+def int8_blocks(w: torch.Tensor, block: int = 32, clip: str = "mse", sigma: float = 3.0,
+                percentile: float = 99.9) -> torch.Tensor:
     """Weight-only symmetric int8 in blocks of `block` along the input dimension, dequantized
     back to fp32 (baked into an fp32 graph). clip: "absmax" (no clipping), "mse" (per-block
     clipping ratio that minimises squared error: the body recipe), "sigma" (clip at sigma x the
-    block's RMS: the recipe that crushes outlier rows when applied to a head)."""
+    block's RMS), "percentile" (one clipping limit for the whole tensor at a percentile of |w|, then
+    per-block scales: outlier rows are crushed against the rest, the trap a clipped head falls in)."""
     out_f, in_f = w.shape
     assert in_f % block == 0, f"input dim {in_f} not a multiple of {block}"
     wb = w.detach().double().reshape(out_f, in_f // block, block)
@@ -155,6 +162,10 @@ def int8_blocks(w: torch.Tensor, block: int = 32, clip: str = "mse", sigma: floa
 
     if clip == "absmax":
         deq = qdq(amax)
+    elif clip == "percentile":
+        limit = torch.quantile(wb.abs().flatten().float(), percentile / 100.0).double()
+        wb = wb.clamp(-limit, limit)
+        deq = qdq(wb.abs().amax(-1, keepdim=True).clamp_min(1e-12))
     elif clip == "sigma":
         rms = wb.pow(2).mean(-1, keepdim=True).sqrt().clamp_min(1e-12)
         deq = qdq(torch.minimum(amax, sigma * rms))
@@ -211,7 +222,8 @@ def export_vision(visual, grid: list[int], pixel_values: torch.Tensor, path: str
     return names
 
 
-DECODER_INPUTS = ["inputs_embeds", "position_ids", "deepstack", "past_keys", "past_values"]
+DECODER_INPUTS = ["inputs_embeds", "position_ids", "deepstack", "past_keys", "past_values", "isolate_layer",
+                  "isolate_input"]
 DECODER_OUTPUTS = ["logits", "hidden_states", "present_keys", "present_values", "rope_cos", "rope_sin"]
 
 
@@ -221,7 +233,8 @@ def decoder_example(model, S: int = 5, P: int = 3):
     K = len(model.config.vision_config.deepstack_visual_indexes)
     kvh, hd = tc.num_key_value_heads, tc.head_dim
     pos = (torch.arange(S) + P).view(1, 1, S).expand(3, 1, S).clone()
-    return (torch.randn(1, S, H), pos, torch.zeros(K, 1, S, H), torch.randn(L, 1, kvh, P, hd), torch.randn(L, 1, kvh, P, hd))
+    return (torch.randn(1, S, H), pos, torch.zeros(K, 1, S, H), torch.randn(L, 1, kvh, P, hd), torch.randn(L, 1, kvh, P, hd),
+            torch.tensor([-1], dtype=torch.long), torch.zeros(1, S, H))
 
 
 def export_decoder(wrapper: DecoderWrapper, model, path: str) -> str:
@@ -230,7 +243,7 @@ def export_decoder(wrapper: DecoderWrapper, model, path: str) -> str:
     seq = torch.export.Dim("seq", min=1, max=4096)
     past = torch.export.Dim("past", min=0, max=4096)
     dyn = {"inputs_embeds": {1: seq}, "position_ids": {2: seq}, "deepstack": {2: seq},
-           "past_keys": {3: past}, "past_values": {3: past}}
+           "past_keys": {3: past}, "past_values": {3: past}, "isolate_layer": None, "isolate_input": {1: seq}}
     try:
         with torch.no_grad():
             prog = torch.onnx.export(wrapper, args, dynamo=True, opset_version=18, input_names=DECODER_INPUTS,
@@ -240,7 +253,7 @@ def export_decoder(wrapper: DecoderWrapper, model, path: str) -> str:
     except Exception as e:  # noqa: BLE001 - fall back and say so in the candidate manifest
         print(f"  dynamo export failed ({type(e).__name__}: {str(e)[:300]}); trying TorchScript")
         axes = {"inputs_embeds": {1: "seq"}, "position_ids": {2: "seq"}, "deepstack": {2: "seq"},
-                "past_keys": {3: "past"}, "past_values": {3: "past"}, "logits": {1: "seq"},
+                "past_keys": {3: "past"}, "past_values": {3: "past"}, "isolate_input": {1: "seq"}, "logits": {1: "seq"},
                 "hidden_states": {2: "seq"}, "present_keys": {3: "total"}, "present_values": {3: "total"},
                 "rope_cos": {1: "seq"}, "rope_sin": {1: "seq"}}
         with torch.no_grad():

@@ -45,7 +45,9 @@ class OrtCandidate:
 
     def run_decoder(self, emb, pos, ds, pk, pv):
         return self.decoder.run(None, {"inputs_embeds": emb, "position_ids": pos, "deepstack": ds,
-                                       "past_keys": pk, "past_values": pv})
+                                       "past_keys": pk, "past_values": pv,
+                                       "isolate_layer": np.array([-1], dtype=np.int64),
+                                       "isolate_input": np.zeros_like(emb)})
 
 
 def check_candidate(cand: OrtCandidate, prompt: dict[str, torch.Tensor], cfg, n_layers: int, kvh: int, hd: int,
@@ -63,6 +65,12 @@ def check_candidate(cand: OrtCandidate, prompt: dict[str, torch.Tensor], cfg, n_
     logits, hidden, pk, pv, _, _ = cand.run_decoder(emb, pos, ds, empty, empty)
     layer_cos = [cosine(prompt[f"decoder.hidden.{i}"].numpy(), hidden[i, 0]) for i in range(n_layers)]
     finite = bool(np.isfinite(hidden).all() and np.isfinite(logits).all())
+    # Isolated run of the middle layer: feed it the oracle's input.
+    k = n_layers // 2
+    iso = cand.decoder.run(None, {"inputs_embeds": emb, "position_ids": pos, "deepstack": ds, "past_keys": empty,
+                                  "past_values": empty, "isolate_layer": np.array([k], dtype=np.int64),
+                                  "isolate_input": prompt[f"decoder.hidden.{k - 1}"].numpy()[None]})[1]
+    isolated_cos = cosine(prompt[f"decoder.hidden.{k}"].numpy(), iso[k, 0])
     delta = int(prompt["positions.rope_delta"].reshape(-1)[0])
     tokens = [int(np.argmax(logits[0, -1]))]
     for step in range(1, 24):
@@ -73,7 +81,7 @@ def check_candidate(cand: OrtCandidate, prompt: dict[str, torch.Tensor], cfg, n_
         tokens.append(int(np.argmax(logits[0, -1])))
     oracle = [int(x) for x in prompt["greedy.tokens"].tolist()]
     matches = sum(int(a == b) for a, b in zip(tokens, oracle))
-    return {"layer_cos": layer_cos, "finite": finite, "greedy_matches": matches, "greedy_tokens": tokens}
+    return {"layer_cos": layer_cos, "isolated_cos_middle_layer": isolated_cos, "finite": finite, "greedy_matches": matches, "greedy_tokens": tokens}
 
 
 @torch.no_grad()
