@@ -1,0 +1,90 @@
+/**
+ * Per-layer hidden-state cosine over every decoder layer. Cumulative error: the candidate runs
+ * on its own inputs. Isolated error (when the backend can feed one layer an external input):
+ * layer k is run on the oracle's input to layer k, which names the first layer that fails while
+ * its input passes.
+ */
+import { cosine, firstNonFinite, maxAbsDiff, relativeL2, rowCosines } from "../metrics/index.ts";
+import type { FirstFailingLayer, LayerRow, PromptResult } from "../report/schema.ts";
+import { combineVerdicts, finiteOrNull, fmt, rungMessage, threshold, type Gate } from "./gate.ts";
+
+export const layersGate: Gate = async (ctx) => {
+  const minCos = threshold(ctx, "min_cos");
+  const minWorst = threshold(ctx, "min_cos_worst_row", minCos);
+  const wantIsolated = ctx.options["isolated"] !== false && ctx.session.backend.capabilities.isolatedLayers;
+  const L = ctx.session.layers;
+  const H = ctx.session.hidden;
+  const results: PromptResult[] = [];
+  for (const name of ctx.prompts) {
+    const { dump } = ctx.session.prompt(name);
+    const pre = await ctx.session.prefill(name);
+    const hidden = pre.out.hidden.toFloat32();
+    const S = pre.out.hidden.shape[2] ?? 0;
+    const n = S * H;
+    const rows: LayerRow[] = [];
+    let nonFinite: { layer: number; token: number; value: number } | undefined;
+    const passes = (cos: number | null, worst: number | null) => cos !== null && worst !== null && cos >= minCos && worst >= minWorst;
+    for (let i = 0; i < L; i++) {
+      const ref = dump.get(`decoder.hidden.${i}`).toFloat32();
+      const cand = hidden.subarray(i * n, (i + 1) * n);
+      const bad = firstNonFinite(cand);
+      if (bad >= 0 && nonFinite === undefined) nonFinite = { layer: i, token: Math.floor(bad / H), value: cand[bad] ?? NaN };
+      const rc = rowCosines(ref, cand, H);
+      const cos = finiteOrNull(cosine(ref, cand));
+      const worst = finiteOrNull(rc.worst);
+      const row: LayerRow = {
+        layer: i,
+        cos,
+        cos_worst_row: worst,
+        worst_token: rc.worstRow,
+        max_abs: finiteOrNull(maxAbsDiff(ref, cand).value),
+        rel_l2: finiteOrNull(relativeL2(ref, cand)),
+        verdict: passes(cos, worst) ? "pass" : "fail",
+      };
+      if (wantIsolated && nonFinite === undefined) {
+        const iso = await ctx.session.isolatedLayer(name, i);
+        const isoRc = rowCosines(ref, iso, H);
+        row.isolated_cos = finiteOrNull(Math.min(cosine(ref, iso), isoRc.worst));
+      }
+      rows.push(row);
+    }
+    if (nonFinite !== undefined) {
+      const detail = `candidate hidden_states of layer ${nonFinite.layer} is non-finite (${nonFinite.value}) at token ${nonFinite.token}: the first layer whose output overflowed`;
+      results.push({
+        prompt: name,
+        verdict: "error",
+        message: detail,
+        evidence: { kind: "error", tensor: "hidden_states", layer: nonFinite.layer, detail },
+      });
+      continue;
+    }
+    const firstBad = rows.find((r) => r.verdict === "fail");
+    const first: FirstFailingLayer | undefined =
+      firstBad === undefined ? undefined : { layer: firstBad.layer, token: firstBad.worst_token, cos: firstBad.cos_worst_row };
+    // Isolated: the first layer that fails on the oracle's own input (its input passes by construction).
+    const firstIso = wantIsolated ? rows.find((r) => r.isolated_cos !== undefined && (r.isolated_cos === null || r.isolated_cos < minWorst)) : undefined;
+    const isolatedFirst: FirstFailingLayer | undefined =
+      firstIso === undefined ? undefined : { layer: firstIso.layer, token: firstIso.worst_token, cos: firstIso.isolated_cos ?? null };
+    const minRow = rows.reduce((a, b) => ((b.cos ?? -2) < (a.cos ?? -2) ? b : a));
+    let message: string;
+    if (firstBad === undefined) {
+      message = `${L}/${L} layers pass, min cos ${fmt(minRow.cos)} (layer ${minRow.layer})`;
+    } else {
+      const failing = rows.filter((r) => r.verdict === "fail").length;
+      message =
+        `first divergent layer ${firstBad.layer}: cos ${fmt(firstBad.cos)}, worst token ${firstBad.worst_token} cos ${fmt(firstBad.cos_worst_row)} (min ${minCos}/${minWorst}); ` +
+        `${L - failing}/${L} layers pass` +
+        (isolatedFirst !== undefined ? `; isolated: layer ${isolatedFirst.layer} fails on the oracle's input (cos ${fmt(isolatedFirst.cos)})` : wantIsolated ? "; isolated: every layer passes on the oracle's input" : "");
+    }
+    const evidence = {
+      kind: "layers" as const,
+      mode: wantIsolated ? ("isolated" as const) : ("cumulative" as const),
+      layers: rows,
+      ...(first === undefined ? {} : { first_failing: first }),
+      ...(isolatedFirst === undefined ? {} : { first_failing_isolated: isolatedFirst }),
+    };
+    results.push({ prompt: name, verdict: firstBad === undefined ? "pass" : "fail", message, evidence });
+  }
+  const verdict = combineVerdicts(results.map((r) => r.verdict));
+  return { verdict, message: rungMessage(results, `${L}/${L} layers pass on ${results.length} prompts`), prompts: results, units: {} };
+};

@@ -1,0 +1,111 @@
+/**
+ * Runs one (model, candidate) through its ladder: rungs in order, a failed rung marking its
+ * dependants skipped (unless keepGoing), each rung timed, thrown errors turned into `error`
+ * rungs with their code. Produces the Run object of report.json; it never writes files.
+ */
+import { NumgateError, isNumgateError } from "../errors/numgate-error.ts";
+import type { Gate, GateContext } from "../gates/gate.ts";
+import { greedyGate } from "../gates/greedy.ts";
+import { layersGate } from "../gates/layers.ts";
+import { positionsGate } from "../gates/positions.ts";
+import { teacherForcedGate } from "../gates/teacher-forced.ts";
+import { visionGate } from "../gates/vision.ts";
+import type { Qwen3VLSession } from "../models/qwen3-vl/session.ts";
+import type { Oracle } from "../oracle/oracle.ts";
+import { reportDuration } from "../report/json.ts";
+import type { Rung, RungKind, Verdict } from "../report/schema.ts";
+import type { Ladder, RungSpec } from "../spec/ladder.ts";
+
+export const GATES: Readonly<Record<RungKind, Gate>> = {
+  positions: positionsGate,
+  vision: visionGate,
+  layers: layersGate,
+  teacher_forced: teacherForcedGate,
+  greedy: greedyGate,
+};
+
+export interface RungPlan {
+  spec: RungSpec;
+  thresholds: Record<string, number>;
+  options: Record<string, unknown>;
+}
+
+export interface LadderRunOptions {
+  keepGoing: boolean;
+  /** Run only these rung ids (dependencies are not enforced for a selected rung). */
+  only?: readonly string[];
+  prompts: readonly string[];
+  onRungStart?: (rung: RungSpec, index: number, total: number) => void;
+  onRungDone?: (rung: Rung, index: number, total: number) => void;
+}
+
+export interface LadderRunResult {
+  rungs: Rung[];
+  /** Seconds spent in gate metric code, excluding backend inference (for the bench split). */
+  metricSeconds: number;
+}
+
+function sortedRecord<T>(r: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(r).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+export async function runLadder(
+  ladder: Ladder,
+  plans: readonly RungPlan[],
+  session: Qwen3VLSession,
+  oracle: Oracle,
+  opts: LadderRunOptions,
+): Promise<LadderRunResult> {
+  const verdicts = new Map<string, Verdict>();
+  const rungs: Rung[] = [];
+  let metricSeconds = 0;
+  const selected = plans.filter((p) => opts.only === undefined || opts.only.includes(p.spec.id));
+  for (const [i, plan] of selected.entries()) {
+    const r = plan.spec;
+    const base = {
+      id: r.id,
+      kind: r.kind,
+      title: r.title,
+      depends_on: [...r.depends_on],
+      thresholds: sortedRecord(plan.thresholds),
+    };
+    opts.onRungStart?.(r, i, selected.length);
+    const blocking = opts.only === undefined && !opts.keepGoing ? r.depends_on.filter((d) => verdicts.get(d) !== "pass") : [];
+    let rung: Rung;
+    if (blocking.length > 0) {
+      const reason = blocking.map((d) => `${d} ${verdicts.get(d) === "skipped" ? "was skipped" : verdicts.get(d) === "error" ? "could not be evaluated" : "failed"}`).join(", ");
+      rung = { ...base, verdict: "skipped", message: `skipped: ${reason}`, duration_s: 0, units: {}, skip_reason: `${reason} (use --keep-going to run it anyway)`, prompts: [] };
+    } else {
+      const t0 = performance.now();
+      const inf0 = session.backend.inferenceSeconds;
+      const ctx: GateContext = { session, oracle, thresholds: plan.thresholds, options: plan.options, prompts: opts.prompts };
+      try {
+        const out = await GATES[r.kind](ctx);
+        const elapsed = (performance.now() - t0) / 1000;
+        metricSeconds += Math.max(0, elapsed - (session.backend.inferenceSeconds - inf0));
+        rung = { ...base, verdict: out.verdict, message: out.message, duration_s: reportDuration(elapsed), units: sortedRecord(out.units), prompts: out.prompts };
+      } catch (e) {
+        const err = isNumgateError(e) ? e : new NumgateError("internal", `unexpected failure in the ${r.kind} gate: ${(e as Error).stack ?? String(e)}`);
+        rung = {
+          ...base,
+          verdict: "error",
+          message: err.message.split("\n")[0] ?? err.message,
+          duration_s: reportDuration((performance.now() - t0) / 1000),
+          units: {},
+          error: err.toJSON(),
+          prompts: [],
+        };
+      }
+    }
+    verdicts.set(r.id, rung.verdict);
+    rungs.push(rung);
+    opts.onRungDone?.(rung, i, selected.length);
+  }
+  return { rungs, metricSeconds };
+}
+
+export function runVerdict(rungs: readonly Rung[]): "pass" | "fail" | "error" {
+  if (rungs.some((r) => r.verdict === "error")) return "error";
+  if (rungs.some((r) => r.verdict === "fail" || r.verdict === "skipped")) return "fail";
+  return "pass";
+}

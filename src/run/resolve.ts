@@ -1,0 +1,117 @@
+/**
+ * Finds and validates everything a gate run needs before any model is loaded: the gate spec,
+ * its ladder, the oracle directory and the chosen candidate. Every problem names the file and
+ * the field (and line:col for YAML).
+ */
+import { existsSync, readdirSync } from "node:fs";
+import { basename, join, relative, resolve } from "node:path";
+import { NumgateError } from "../errors/numgate-error.ts";
+import { GateSpecSchema, type CandidateEntry, type GateSpec } from "../spec/gate-spec.ts";
+import { LadderSchema, OPTIONS_BY_KIND, THRESHOLDS_BY_KIND, type Ladder } from "../spec/ladder.ts";
+import { lineColOf, loadYamlFile } from "../spec/yaml.ts";
+import type { RungPlan } from "../ladder/run.ts";
+
+export interface ResolvedSpec {
+  root: string;
+  specPath: string;
+  spec: GateSpec;
+  ladderPath: string;
+  ladder: Ladder;
+  oracleDir: string;
+}
+
+export function rel(p: string): string {
+  return relative(process.cwd(), p) || p;
+}
+
+export function knownModels(root: string): string[] {
+  const dir = join(root, "gates");
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith(".yaml"))
+    .map((f) => basename(f, ".yaml"))
+    .sort();
+}
+
+function specFault(specPath: string, field: (string | number)[], message: string, code: "schema_violation" | "unknown_rung" = "schema_violation"): NumgateError {
+  const at = lineColOf(specPath, field);
+  return new NumgateError(code, message, { file: rel(specPath), field: field.join("."), ...(at === undefined ? {} : { line: at.line, column: at.column }) });
+}
+
+export function resolveSpec(root: string, model: string): ResolvedSpec {
+  const specPath = join(root, "gates", `${model}.yaml`);
+  if (!existsSync(specPath)) {
+    const known = knownModels(root);
+    throw new NumgateError("unknown_model", `no gate spec for "${model}" (looked for ${rel(specPath)}); known models: ${known.join(", ") || "none"}`);
+  }
+  const spec = loadYamlFile(specPath, GateSpecSchema, "gate spec");
+  const ladderPath = join(root, "ladders", `${spec.ladder}.yaml`);
+  if (!existsSync(ladderPath)) {
+    throw specFault(specPath, ["ladder"], `ladder "${spec.ladder}" not found (looked for ${rel(ladderPath)})`);
+  }
+  const ladder = loadYamlFile(ladderPath, LadderSchema, "ladder");
+  if (ladder.family !== spec.family) {
+    throw specFault(specPath, ["ladder"], `ladder "${ladder.name}" is for family ${ladder.family}, but the spec is ${spec.family}`);
+  }
+  if (spec.candidates[spec.default_candidate] === undefined) {
+    throw specFault(specPath, ["default_candidate"], `"${spec.default_candidate}" is not one of the candidates (${Object.keys(spec.candidates).join(", ")})`);
+  }
+  // Every override must name a rung of the ladder and a threshold that rung understands.
+  const checkOverrides = (base: (string | number)[], thresholds: Record<string, object>, options: Record<string, object>) => {
+    for (const [rungId, t] of Object.entries(thresholds)) {
+      const rung = ladder.rungs.find((r) => r.id === rungId);
+      if (rung === undefined) {
+        throw specFault(specPath, [...base, "thresholds", rungId], `no rung "${rungId}" in ladder ${spec.ladder} (rungs: ${ladder.rungs.map((r) => r.id).join(", ")})`, "unknown_rung");
+      }
+      for (const key of Object.keys(t)) {
+        if (!THRESHOLDS_BY_KIND[rung.kind].includes(key)) {
+          throw specFault(specPath, [...base, "thresholds", rungId, key], `a ${rung.kind} rung has no threshold "${key}" (known: ${THRESHOLDS_BY_KIND[rung.kind].join(", ") || "none"})`);
+        }
+      }
+    }
+    for (const [rungId, o] of Object.entries(options)) {
+      const rung = ladder.rungs.find((r) => r.id === rungId);
+      if (rung === undefined) {
+        throw specFault(specPath, [...base, "options", rungId], `no rung "${rungId}" in ladder ${spec.ladder}`, "unknown_rung");
+      }
+      for (const key of Object.keys(o)) {
+        if (!OPTIONS_BY_KIND[rung.kind].includes(key)) {
+          throw specFault(specPath, [...base, "options", rungId, key], `a ${rung.kind} rung has no option "${key}" (known: ${OPTIONS_BY_KIND[rung.kind].join(", ") || "none"})`);
+        }
+      }
+    }
+  };
+  checkOverrides([], spec.thresholds, spec.options);
+  for (const [name, c] of Object.entries(spec.candidates)) checkOverrides(["candidates", name], c.thresholds, c.options);
+  return { root, specPath, spec, ladderPath, ladder, oracleDir: resolve(root, spec.oracle) };
+}
+
+export interface ResolvedCandidate {
+  name: string;
+  manifestPath: string;
+  entry: CandidateEntry;
+}
+
+/** A candidate by spec name, or a path to a candidate manifest (held to the spec's thresholds). */
+export function resolveCandidate(r: ResolvedSpec, nameOrPath: string | undefined): ResolvedCandidate {
+  const name = nameOrPath ?? r.spec.default_candidate;
+  const entry = r.spec.candidates[name];
+  if (entry !== undefined) return { name, manifestPath: resolve(r.root, entry.file), entry };
+  if (name.endsWith(".json") && existsSync(name)) {
+    return { name: basename(name, ".json"), manifestPath: resolve(name), entry: { file: name, thresholds: {}, options: {}, expect: "pass" } };
+  }
+  throw new NumgateError(
+    "schema_violation",
+    `no candidate "${name}" in ${rel(r.specPath)} (candidates: ${Object.keys(r.spec.candidates).join(", ")}), and it is not a path to a candidate .json`,
+    { file: rel(r.specPath), field: "candidates" },
+  );
+}
+
+/** Ladder defaults, then spec-wide overrides, then the candidate's own. */
+export function planRungs(r: ResolvedSpec, c: ResolvedCandidate): RungPlan[] {
+  return r.ladder.rungs.map((spec) => ({
+    spec,
+    thresholds: { ...spec.thresholds, ...r.spec.thresholds[spec.id], ...c.entry.thresholds[spec.id] } as Record<string, number>,
+    options: { ...spec.options, ...r.spec.options[spec.id], ...c.entry.options[spec.id] } as Record<string, unknown>,
+  }));
+}

@@ -1,0 +1,165 @@
+/**
+ * One gate run end to end: resolve the spec, open the oracle and the candidate, run the ladder,
+ * and return the report's Run. Setup failures (bad spec, missing oracle, unloadable graph) come
+ * back as an `error` Run that names the file and field, so the caller still writes reports.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { OnnxBackend } from "../backends/onnx/onnx-backend.ts";
+import { candidateFiles, loadCandidate } from "../candidate/candidate.ts";
+import { NumgateError, isNumgateError } from "../errors/numgate-error.ts";
+import { runLadder, runVerdict } from "../ladder/run.ts";
+import type { RungSpec } from "../spec/ladder.ts";
+import { Qwen3VLSession } from "../models/qwen3-vl/session.ts";
+import { Oracle } from "../oracle/oracle.ts";
+import { reportDuration } from "../report/json.ts";
+import type { FileHash, FileRole, Rung, Run } from "../report/schema.ts";
+import { planRungs, rel, resolveCandidate, resolveSpec, type ResolvedSpec } from "./resolve.ts";
+
+export interface GateRunRequest {
+  root: string;
+  model: string;
+  candidate?: string;
+  keepGoing?: boolean;
+  only?: readonly string[];
+  onRungStart?: (rung: RungSpec, index: number, total: number) => void;
+  onRungDone?: (rung: Rung, index: number, total: number) => void;
+}
+
+export interface GateRunTimings {
+  load_s: number;
+  inference_s: number;
+  metrics_s: number;
+  total_s: number;
+}
+
+export interface GateRunResult {
+  run: Run;
+  timings: GateRunTimings;
+  /** What the spec expects of this candidate (planted faults expect "fail"). */
+  expect: "pass" | "fail";
+}
+
+export function sha256File(path: string): string {
+  return createHash("sha256").update(readFileSync(path)).digest("hex");
+}
+
+function hashes(entries: [string, FileRole][]): FileHash[] {
+  const seen = new Map<string, FileRole>();
+  for (const [p, role] of entries) if (!seen.has(rel(p))) seen.set(rel(p), role);
+  return [...seen.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([path, role]) => ({ path, sha256: sha256File(path), role }));
+}
+
+export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
+  const t0 = performance.now();
+  let resolved: ResolvedSpec | undefined;
+  let candidateName = req.candidate ?? "unknown";
+  try {
+    resolved = resolveSpec(req.root, req.model);
+    const r = resolved;
+    const cand = resolveCandidate(r, req.candidate);
+    candidateName = cand.name;
+    let oracle: Oracle;
+    try {
+      oracle = Oracle.open(r.oracleDir);
+    } catch (e) {
+      if (isNumgateError(e) && e.code === "oracle_not_recorded") {
+        const how = r.spec.record_command ?? `python3 oracles/record/record.py --name ${r.spec.model} --out ${r.spec.oracle} ...`;
+        throw new NumgateError("oracle_not_recorded", `the oracle for ${r.spec.model} is not recorded (${rel(r.oracleDir)}/manifest.json is missing). Record it on a machine with torch and transformers:\n  ${how}`, {
+          file: rel(r.specPath),
+          field: "oracle",
+        });
+      }
+      throw e;
+    }
+    const candidate = loadCandidate(cand.manifestPath);
+    const t = oracle.manifest.text;
+    const backend = await OnnxBackend.open(candidate.paths, {
+      layers: t.num_layers,
+      kvHeads: t.num_kv_heads,
+      headDim: t.head_dim,
+      hidden: t.hidden_size,
+      deepstackLevels: t.deepstack_levels,
+    });
+    const loadSeconds = (performance.now() - t0) / 1000;
+    try {
+      const session = new Qwen3VLSession(backend, oracle, candidate.manifest.runtime);
+      const known = oracle.prompts.map((p) => p.name);
+      const prompts = r.spec.prompts ?? known;
+      for (const p of prompts) {
+        if (!known.includes(p)) throw new NumgateError("schema_violation", `prompt "${p}" is not in the oracle (prompts: ${known.join(", ")})`, { file: rel(r.specPath), field: "prompts" });
+      }
+      const result = await runLadder(r.ladder, planRungs(r, cand), session, oracle, {
+        keepGoing: req.keepGoing ?? false,
+        ...(req.only === undefined ? {} : { only: req.only }),
+        prompts,
+        ...(req.onRungStart === undefined ? {} : { onRungStart: req.onRungStart }),
+        ...(req.onRungDone === undefined ? {} : { onRungDone: req.onRungDone }),
+      });
+      const total = (performance.now() - t0) / 1000;
+      const m = oracle.manifest;
+      const source = m.source.kind === "hf" ? String(m.source.hf_id) : `config:${m.source.config_file ?? "?"} seed ${m.source.seed ?? "?"}`;
+      const run: Run = {
+        id: `${r.spec.model}/${cand.name}`,
+        model: r.spec.model,
+        candidate: cand.name,
+        spec_file: rel(r.specPath),
+        ladder: r.ladder.name,
+        ladder_file: rel(r.ladderPath),
+        oracle: { dir: rel(r.oracleDir), transformers: m.recorder.transformers, torch: m.recorder.torch, source },
+        files: hashes([
+          [r.specPath, "spec"],
+          [r.ladderPath, "ladder"],
+          ...oracle.files().map((f): [string, FileRole] => [f, "oracle"]),
+          ...candidateFiles(candidate).map((f): [string, FileRole] => [f, "candidate"]),
+        ]),
+        verdict: runVerdict(result.rungs),
+        duration_s: reportDuration(total),
+        rungs: result.rungs,
+      };
+      return {
+        run,
+        expect: cand.entry.expect,
+        timings: { load_s: loadSeconds, inference_s: backend.inferenceSeconds, metrics_s: result.metricSeconds, total_s: total },
+      };
+    } finally {
+      await backend.close();
+    }
+  } catch (e) {
+    const err = isNumgateError(e) ? e : new NumgateError("internal", (e as Error).stack ?? String(e));
+    return { run: setupErrorRun(req, resolved, candidateName, err), expect: "pass", timings: { load_s: 0, inference_s: 0, metrics_s: 0, total_s: (performance.now() - t0) / 1000 } };
+  }
+}
+
+/** A Run that records why the ladder could not start; every rung it knows of is an error. */
+function setupErrorRun(req: GateRunRequest, r: ResolvedSpec | undefined, candidate: string, err: NumgateError): Run {
+  const rungs: Rung[] = (r?.ladder.rungs ?? []).map((spec) => ({
+    id: spec.id,
+    kind: spec.kind,
+    title: spec.title,
+    verdict: "error",
+    message: err.message.split("\n")[0] ?? err.message,
+    duration_s: 0,
+    depends_on: [...spec.depends_on],
+    thresholds: {},
+    units: {},
+    error: err.toJSON(),
+    prompts: [],
+  }));
+  const model = r?.spec.model ?? req.model;
+  return {
+    id: `${model}/${candidate}`,
+    model,
+    candidate,
+    spec_file: r === undefined ? `gates/${req.model}.yaml` : rel(r.specPath),
+    ladder: r?.ladder.name ?? "unknown",
+    ladder_file: r === undefined ? "unknown" : rel(r.ladderPath),
+    oracle: { dir: r === undefined ? "unknown" : rel(r.oracleDir), transformers: "unknown", torch: "unknown", source: "unknown" },
+    files: [],
+    verdict: "error",
+    duration_s: 0,
+    rungs,
+  };
+}

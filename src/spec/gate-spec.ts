@@ -1,0 +1,37 @@
+/**
+ * A gate spec (gates/<model>.yaml): which ladder, which oracle, which candidates, and the
+ * thresholds each candidate is held to. Paths are relative to the project root (the folder that
+ * holds gates/).
+ */
+import { z } from "zod";
+import { OptionsSchema, ThresholdsSchema } from "./ladder.ts";
+
+const RungOverrides = z.record(z.string(), ThresholdsSchema);
+const RungOptionOverrides = z.record(z.string(), OptionsSchema);
+
+export const CandidateEntrySchema = z.strictObject({
+  file: z.string().min(1),
+  /** Per-rung thresholds for this candidate, over the spec's and the ladder's. */
+  thresholds: RungOverrides.default({}),
+  options: RungOptionOverrides.default({}),
+  /** Planted faults are listed with `expect: fail` so a run of them is not mistaken for a port. */
+  expect: z.enum(["pass", "fail"]).default("pass"),
+  note: z.string().optional(),
+});
+export type CandidateEntry = z.infer<typeof CandidateEntrySchema>;
+
+export const GateSpecSchema = z.strictObject({
+  model: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, "model names are lowercase letters, digits, '.', '_' and '-'"),
+  family: z.enum(["qwen3-vl"]),
+  ladder: z.string().min(1),
+  oracle: z.string().min(1),
+  /** Oracle prompts to gate; default all. */
+  prompts: z.array(z.string()).optional(),
+  default_candidate: z.string().min(1),
+  candidates: z.record(z.string(), CandidateEntrySchema),
+  thresholds: RungOverrides.default({}),
+  options: RungOptionOverrides.default({}),
+  /** How to record the oracle when it is missing (printed verbatim). */
+  record_command: z.string().optional(),
+});
+export type GateSpec = z.infer<typeof GateSpecSchema>;
