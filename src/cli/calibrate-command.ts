@@ -1,0 +1,34 @@
+/** `numgate calibrate <model> --reference <candidate>`: thresholds from a healthy build's noise floor. */
+import type { Command } from "commander";
+import { calibrateFromRun, writeCalibration } from "../calibrate/calibrate.ts";
+import { NumgateError } from "../errors/numgate-error.ts";
+import { resolveSpec } from "../run/resolve.ts";
+import { runGate } from "../run/run-gate.ts";
+
+export function registerCalibrateCommand(program: Command, root: string): void {
+  program
+    .command("calibrate")
+    .description("run a healthy reference candidate, measure its noise floor per rung, and write thresholds into the gate spec")
+    .argument("<model>", "gate spec in gates/")
+    .requiredOption("--reference <candidate>", "the healthy build to measure (e.g. fp16 or int8)")
+    .option("--to <candidate>", "candidate whose thresholds are written (default: the reference)")
+    .option("--headroom <x>", "multiple of the measured error the threshold allows (default 10)", Number, 10)
+    .option("--dry-run", "print the thresholds without writing the spec")
+    .action(async (model: string, opts: { reference: string; to?: string; headroom: number; dryRun?: boolean }) => {
+      const spec = resolveSpec(root, model);
+      const r = await runGate({ root, model, candidate: opts.reference, keepGoing: true });
+      if (r.run.verdict === "error") {
+        const first = r.run.rungs.find((g) => g.verdict === "error");
+        throw new NumgateError("candidate_invalid", `reference ${opts.reference} could not be run: ${first?.error?.message ?? first?.message ?? "setup failed"}`);
+      }
+      const cal = calibrateFromRun(r.run, opts.headroom);
+      for (const c of cal) {
+        process.stdout.write(`${c.rung}: ${Object.entries(c.thresholds).map(([k, v]) => `${k} ${v}`).join(", ")}   (floor ${Object.entries(c.floor).map(([k, v]) => `${k} ${v}`).join(", ")})\n`);
+      }
+      if (opts.dryRun !== true) {
+        const date = new Date().toISOString().slice(0, 10);
+        writeCalibration(spec.specPath, opts.to ?? opts.reference, opts.reference, cal, date);
+        process.stdout.write(`wrote thresholds for ${opts.to ?? opts.reference} into ${spec.specPath}\n`);
+      }
+    });
+}

@@ -1,0 +1,135 @@
+/**
+ * `numgate gate [models...]`: runs ladders and writes report.json, junit.xml and report.html per
+ * model into reports/<model>/ (or --report-dir). Exit code 0 only when every gate passed.
+ */
+import type { Command } from "commander";
+import { join } from "node:path";
+import { NumgateError } from "../errors/numgate-error.ts";
+import { createProgress, printReport } from "../report/console.ts";
+import { emitGithub } from "../report/github.ts";
+import { shardOf } from "../report/merge.ts";
+import type { Run } from "../report/schema.ts";
+import { writeReports } from "../report/write.ts";
+import { buildReport } from "../run/report-builder.ts";
+import { knownModels, resolveSpec } from "../run/resolve.ts";
+import { runGate, type GateRunTimings } from "../run/run-gate.ts";
+
+export const DEFAULT_MODEL = "qwen3-vl-tiny";
+
+export interface GateCommandOptions {
+  candidate?: string[];
+  allCandidates?: boolean;
+  rung?: string[];
+  reportDir?: string;
+  keepGoing?: boolean;
+  shard?: string;
+  quiet?: boolean;
+}
+
+export interface GateCommandResult {
+  exitCode: number;
+  reportDirs: string[];
+  runs: Run[];
+  timings: GateRunTimings[];
+  reportSeconds: number;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(",").map((s) => s.trim()).filter((s) => s !== "")];
+}
+
+/** The (model, candidate) work items, before sharding. */
+function workItems(root: string, models: string[], opts: GateCommandOptions): { model: string; candidate: string | undefined }[] {
+  const items: { model: string; candidate: string | undefined }[] = [];
+  for (const model of models) {
+    if (opts.allCandidates === true) {
+      const spec = resolveSpec(root, model).spec;
+      for (const c of Object.keys(spec.candidates)) items.push({ model, candidate: c });
+    } else if (opts.candidate !== undefined && opts.candidate.length > 0) {
+      for (const c of opts.candidate) items.push({ model, candidate: c });
+    } else {
+      items.push({ model, candidate: undefined });
+    }
+  }
+  return items;
+}
+
+function defaultCandidate(root: string, model: string): string {
+  try {
+    return resolveSpec(root, model).spec.default_candidate;
+  } catch {
+    return "default"; // the run itself reports why the spec does not load
+  }
+}
+
+export async function gateCommand(root: string, models: string[], opts: GateCommandOptions): Promise<GateCommandResult> {
+  const chosen = models.length === 0 ? [DEFAULT_MODEL] : models;
+  for (const m of chosen) {
+    if (!knownModels(root).includes(m)) {
+      throw new NumgateError("unknown_model", `unknown model "${m}"; known models (gates/*.yaml): ${knownModels(root).join(", ") || "none"}`);
+    }
+  }
+  let items = workItems(root, chosen, opts);
+  if (opts.shard !== undefined) items = shardOf(items, opts.shard);
+  const progress = createProgress(process.stderr);
+  const runs: Run[] = [];
+  const timings: GateRunTimings[] = [];
+  for (const item of items) {
+    let runId = `${item.model}/${item.candidate ?? defaultCandidate(root, item.model)}`;
+    const r = await runGate({
+      root,
+      model: item.model,
+      ...(item.candidate === undefined ? {} : { candidate: item.candidate }),
+      keepGoing: opts.keepGoing === true,
+      ...(opts.rung === undefined || opts.rung.length === 0 ? {} : { only: opts.rung }),
+      onRungStart: (rung, i, total) => {
+        if (opts.quiet !== true) progress.start({ run: runId, rung: rung.id, kind: rung.kind, index: i + 1, total });
+      },
+      onRungDone: (rung, i, total) => {
+        if (opts.quiet !== true) progress.done({ run: runId, rung: rung.id, kind: rung.kind, index: i + 1, total, verdict: rung.verdict, duration_s: rung.duration_s, message: rung.message });
+      },
+    });
+    runId = r.run.id;
+    if (opts.quiet !== true && r.run.rungs.every((g) => g.verdict === "error") && r.run.rungs.length > 0) {
+      process.stderr.write(`${r.run.id}: ${r.run.rungs[0]?.error?.message ?? r.run.rungs[0]?.message}\n`);
+    }
+    runs.push(r.run);
+    timings.push(r.timings);
+  }
+  // Reports: one per model (or all in --report-dir), written even when runs failed or erred.
+  const t0 = performance.now();
+  const groups = new Map<string, Run[]>();
+  for (const run of runs) {
+    const dir = opts.reportDir ?? join(root, "reports", run.model);
+    groups.set(dir, [...(groups.get(dir) ?? []), run]);
+  }
+  for (const [dir, group] of groups) {
+    const report = buildReport(group);
+    writeReports(report, dir);
+    if (opts.quiet !== true) {
+      printReport(report, process.stdout);
+      emitGithub(report);
+      process.stdout.write(`reports: ${join(dir, "report.json")}, ${join(dir, "junit.xml")}, ${join(dir, "report.html")}\n`);
+    }
+  }
+  const reportSeconds = (performance.now() - t0) / 1000;
+  const ok = runs.length > 0 && runs.every((r) => r.verdict === "pass");
+  return { exitCode: ok ? 0 : 1, reportDirs: [...groups.keys()], runs, timings, reportSeconds };
+}
+
+export function registerGateCommand(program: Command, root: string): void {
+  program
+    .command("gate")
+    .description(`run the ladder for one or more models (default ${DEFAULT_MODEL}); exit 0 only when every gate passed`)
+    .argument("[models...]", "gate specs in gates/ (by name)")
+    .option("-c, --candidate <name|path>", "candidate name from the spec, or a candidate .json (repeatable, comma-separated)", collect)
+    .option("--all-candidates", "run every candidate in the spec (planted faults included)")
+    .option("-r, --rung <id>", "run only this rung (repeatable)", collect)
+    .option("--report-dir <dir>", "write all reports here instead of reports/<model>/")
+    .option("--keep-going", "run rungs even when a rung they depend on failed")
+    .option("--shard <i/n>", "run the i-th of n slices of the (model, candidate) work list")
+    .action(async (models: string[], opts: GateCommandOptions) => {
+      const r = await gateCommand(root, models, opts);
+      process.exitCode = r.exitCode;
+    });
+}
