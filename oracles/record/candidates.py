@@ -49,9 +49,9 @@ def export_all(model, cfg, recorded: dict, prompts: list[dict], out_dir: str, mo
         log(f"  decoder-{name}.onnx ({how}, {os.path.getsize(path) / 1e6:.2f} MB)")
         return os.path.basename(path)
 
-    def vision(name: str, m, fp16_outputs: bool) -> str:
+    def vision(name: str, m, fp16_outputs: bool, merge_order: str = "row") -> str:
         path = os.path.join(cdir, f"vision-{name}.onnx")
-        ex.export_vision(m.model.visual, grid, pv, path, fp16_outputs)
+        ex.export_vision(m.model.visual, grid, pv, path, fp16_outputs, merge_order)
         ex.inline_external_data(path)
         log(f"  vision-{name}.onnx ({os.path.getsize(path) / 1e6:.2f} MB)")
         return os.path.basename(path)
@@ -128,6 +128,8 @@ def export_all(model, cfg, recorded: dict, prompts: list[dict], out_dir: str, mo
                                       "decoder": decoder("layer-perturbed", m_pert)}
     files["fault-deepstack-shifted"] = {"embed": "embed.onnx", "vision": files["fp32"]["vision"],
                                         "decoder": decoder("deepstack-shifted", model, deepstack_shift=1)}
+    files["fault-vision-merge-order"] = {"embed": "embed.onnx", "vision": vision("merge-order", model, False, "column"),
+                                         "decoder": files["fp32"]["decoder"]}
     files["fault-mrope-chunked"] = {"embed": "embed.onnx", "vision": files["fp32"]["vision"],
                                     "decoder": decoder("mrope-chunked", model, rope_style="chunked")}
     # fp16 overflow: one layer's MLP grows activations past 65504, which fp16 storage turns into inf.
@@ -152,6 +154,8 @@ def export_all(model, cfg, recorded: dict, prompts: list[dict], out_dir: str, mo
                                   {"kind": "layer-perturbed", "layer": bad_layer, "scale": chosen_scale, "calibration": perturb_report}, engine),
         "fault-deepstack-shifted": (False, "DeepStack level k added after decoder layer k+1 instead of k",
                                     {"kind": "deepstack-shifted", "shift": 1}, engine),
+        "fault-vision-merge-order": (False, "vision tower emits the merged 2x2 tokens column-major instead of row-major",
+                                     {"kind": "vision-merge-order"}, engine),
         "fault-mrope-chunked": (False, "M-RoPE sections laid out chunked (Qwen2-VL) instead of interleaved",
                                 {"kind": "mrope-chunked"}, engine),
         "fault-fp16-overflow": (False, f"fp16 build whose layer {over_layer} MLP output overflows fp16 to inf",

@@ -119,15 +119,22 @@ class DecoderWrapper(nn.Module):
 
 
 class VisionWrapper(nn.Module):
-    def __init__(self, visual, grid: list[int], fp16_outputs: bool = False):
+    def __init__(self, visual, grid: list[int], fp16_outputs: bool = False, merge_order: str = "row"):
         super().__init__()
         self.visual = visual
         self.register_buffer("grid", torch.tensor([grid], dtype=torch.long), persistent=False)
         self.fp16_outputs = fp16_outputs
+        # "column" emits the merged tokens column-major: the spatial-merge permutation bug.
+        self.merge_order = merge_order
+        m = visual.spatial_merge_size
+        self.merged_hw = (grid[1] // m, grid[2] // m)
 
     def forward(self, pixel_values):
         out = self.visual(pixel_values, grid_thw=self.grid, return_dict=True)
         outs = [out.pooler_output] + list(out.deepstack_features)
+        if self.merge_order == "column":
+            h, w = self.merged_hw
+            outs = [o.reshape(h, w, -1).transpose(0, 1).reshape(h * w, -1) for o in outs]
         if self.fp16_outputs:
             outs = [o.half().float() for o in outs]
         return tuple(outs)
@@ -212,8 +219,9 @@ def export_embed(model, path: str) -> None:
                       output_names=["inputs_embeds"], dynamic_axes={"input_ids": {1: "seq"}, "inputs_embeds": {1: "seq"}})
 
 
-def export_vision(visual, grid: list[int], pixel_values: torch.Tensor, path: str, fp16_outputs: bool = False) -> list[str]:
-    w = VisionWrapper(visual, grid, fp16_outputs).eval()
+def export_vision(visual, grid: list[int], pixel_values: torch.Tensor, path: str, fp16_outputs: bool = False,
+                  merge_order: str = "row") -> list[str]:
+    w = VisionWrapper(visual, grid, fp16_outputs, merge_order).eval()
     n_ds = len(visual.deepstack_visual_indexes)
     names = ["image_embeds"] + [f"deepstack_{k}" for k in range(n_ds)]
     with torch.no_grad():
