@@ -128,6 +128,7 @@ export function registerGateCommand(program: Command, root: string): void {
     .option("--report-dir <dir>", "write all reports here instead of reports/<model>/")
     .option("--keep-going", "run rungs even when a rung they depend on failed")
     .option("--shard <i/n>", "run the i-th of n slices of the (model, candidate) work list")
+    .option("-q, --quiet", "no progress or summary on the console (reports are still written)")
     .action(async (models: string[], opts: GateCommandOptions) => {
       const r = await gateCommand(root, models, opts);
       process.exitCode = r.exitCode;

@@ -35,9 +35,12 @@ export function combineVerdicts(verdicts: readonly Verdict[]): Verdict {
   return "skipped";
 }
 
-/** The rung message: the first non-passing prompt's message, or a pass summary. */
-export function rungMessage(prompts: readonly PromptResult[], passSummary: string): string {
-  const bad = prompts.find((p) => p.verdict === "error") ?? prompts.find((p) => p.verdict === "fail");
+/**
+ * The rung message: the first non-passing prompt's message; else the first prompt that passed
+ * only through a waiver or tolerance (a pass must never hide one); else the pass summary.
+ */
+export function rungMessage(prompts: readonly PromptResult[], passSummary: string, passedWithNote: (p: PromptResult) => boolean = () => false): string {
+  const bad = prompts.find((p) => p.verdict === "error") ?? prompts.find((p) => p.verdict === "fail") ?? prompts.find(passedWithNote);
   return bad === undefined ? passSummary : `${bad.prompt}: ${bad.message}`;
 }
 

@@ -74,5 +74,6 @@ export const greedyGate: Gate = async (ctx) => {
     }
   }
   const verdict = combineVerdicts(results.map((r) => r.verdict));
-  return { verdict, message: rungMessage(results, `every rollout identical on ${results.length} prompts`), prompts: results, units: { oracle_margin: "logits" } };
+  const tolerated = (p: PromptResult) => p.evidence.kind === "greedy" && p.evidence.first_divergence !== undefined;
+  return { verdict, message: rungMessage(results, `every rollout identical on ${results.length} prompts`, tolerated), prompts: results, units: { oracle_margin: "logits" } };
 };

@@ -89,7 +89,7 @@ export const teacherForcedGate: Gate = async (ctx) => {
   const verdict = combineVerdicts(results.map((r) => r.verdict));
   return {
     verdict,
-    message: rungMessage(results, `every step matches on ${results.length} prompts`),
+    message: rungMessage(results, `every step matches on ${results.length} prompts`, (p) => p.evidence.kind === "teacher_forced" && p.evidence.steps.some((s) => s.waived)),
     prompts: results,
     units: { oracle_margin: "logits", kl: "nats" },
   };

@@ -147,7 +147,8 @@ export class Qwen3VLSession {
       if (!hs.expressible) {
         return { source: rt.positions, expressible: false, reason: hs.reason, positions: new Int32Array(3 * ids.length), decodeAt: cacheIndexDecode };
       }
-      const shift: HostShift = { ...hs.shift, amount: hs.shift.amount + rt.text_shift_bias };
+      // The host sets a shift only after an image; a text-only prompt has none to get wrong.
+      const shift: HostShift = grid === null ? hs.shift : { ...hs.shift, amount: hs.shift.amount + rt.text_shift_bias };
       const pre = enginePrefillPositions(ids, grid, shift, cfg);
       if (!pre.expressible) {
         return { source: rt.positions, expressible: false, reason: pre.reason, positions: new Int32Array(3 * ids.length), decodeAt: cacheIndexDecode };
