@@ -7,8 +7,8 @@ import type { Report } from "../../src/report/schema.ts";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 export const FIXTURE_DIR = join(ROOT, "tests", "fixtures", "report");
-/** The report the golden tests pin. Replace the file with a recorded run and rerun with UPDATE_GOLDENS=1. */
-export const SAMPLE_REPORT = join(FIXTURE_DIR, "sample-report.json");
+/** The report the golden tests pin: a recorded run (SOURCE_DATE_EPOCH=1795392000 numgate gate -c fp32,fault-layer-perturbed,fault-fp16-overflow). After re-recording, rerun with UPDATE_GOLDENS=1. */
+export const SAMPLE_REPORT = join(FIXTURE_DIR, "recorded-report.json");
 export const GOLDEN_DIR = join(FIXTURE_DIR, "golden");
 export const ARTIFACTS = join(ROOT, "test-artifacts");
 

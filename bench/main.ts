@@ -1,0 +1,11 @@
+/** `npm run bench`: every benchmark script, one after another; each prints its own figures. */
+import { run as ladder } from "./ladder.ts";
+import { run as report } from "./report.ts";
+import { run as rope } from "./rope.ts";
+
+console.log(`numgate bench — node ${process.version}, ${process.platform}-${process.arch}\n`);
+await ladder();
+console.log("");
+await rope();
+console.log("");
+await report();
