@@ -1,0 +1,35 @@
+/**
+ * numgate's public API: everything a program (rather than the CLI) needs, from one place.
+ *
+ * - Run gates: {@link runGate} (one model/candidate through its ladder), {@link buildReport},
+ *   {@link writeReports}; lower level {@link runLadder} with {@link GATES}.
+ * - Positions: {@link getRopeIndex} and friends (transformers-exact M-RoPE).
+ * - Data: {@link Tensor}, safetensors I/O, {@link Oracle}, candidate manifests.
+ * - Metrics in float64: cosine, rowCosines, maxAbsDiff, relativeL2, topK, top2Margin, KL.
+ * - Reports: schema types, JSON/JUnit/HTML/console renderers, diff and merge.
+ * - Backends: the {@link DecoderBackend} interface and the onnxruntime-node implementation.
+ */
+export { NumgateError, isNumgateError, type NumgateErrorCode } from "./errors/numgate-error.ts";
+export { runGate, type GateRunRequest, type GateRunResult, type GateRunTimings } from "./run/run-gate.ts";
+export { buildReport } from "./run/report-builder.ts";
+export { resolveSpec, resolveCandidate, planRungs, knownModels } from "./run/resolve.ts";
+export { runLadder, runVerdict, GATES, type RungPlan, type LadderRunOptions } from "./ladder/run.ts";
+export type { Gate, GateContext, GateOutcome } from "./gates/gate.ts";
+export { GateSpecSchema, type GateSpec } from "./spec/gate-spec.ts";
+export { LadderSchema, THRESHOLDS_BY_KIND, OPTIONS_BY_KIND, type Ladder, type RungSpec } from "./spec/ladder.ts";
+export { loadYamlFile, SpecError, isSpecError, type SpecIssue } from "./spec/yaml.ts";
+export { loadJsonFile } from "./spec/json.ts";
+export * from "./rope/index.ts";
+export * from "./metrics/index.ts";
+export { Tensor } from "./tensor/tensor.ts";
+export { DTYPES, type DType } from "./tensor/dtype.ts";
+export { readSafetensors, readSafetensorsSync, parseSafetensors, writeSafetensors, writeSafetensorsSync, type SafetensorsFile } from "./tensor/safetensors.ts";
+export { Oracle, type OracleDump } from "./oracle/oracle.ts";
+export { OracleManifestSchema, type OracleManifest } from "./oracle/manifest.ts";
+export { loadCandidate, type Candidate } from "./candidate/candidate.ts";
+export { CandidateManifestSchema, type CandidateManifest, type CandidateRuntime } from "./candidate/manifest.ts";
+export type { DecoderBackend, DecoderStepInputs, DecoderStepOutputs, VisionOutputs, KvCache, BackendCapabilities } from "./backends/backend.ts";
+export { OnnxBackend } from "./backends/onnx/onnx-backend.ts";
+export { Qwen3VLSession } from "./models/qwen3-vl/session.ts";
+export { calibrateFromRun, writeCalibration } from "./calibrate/calibrate.ts";
+export * from "./report/index.ts";
