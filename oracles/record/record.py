@@ -58,6 +58,38 @@ def build_from_config(config_path: str, seed: int):
     return model, raw
 
 
+def build_from_hf(hf_id: str):
+    """A real checkpoint (a hub id or a local folder), in fp32 with eager attention."""
+    from transformers import Qwen3VLForConditionalGeneration
+    model = Qwen3VLForConditionalGeneration.from_pretrained(hf_id, dtype=torch.float32, attn_implementation="eager")
+    return model, model.config.to_dict()
+
+
+def hf_prompts(hf_id: str, image_path: str | None, question: str):
+    """One multimodal prompt through the model's own processor and chat template (text before and
+    after the image), and one text-only prompt."""
+    from PIL import Image
+    from transformers import AutoProcessor
+    if not image_path:
+        raise SystemExit("--hf-id needs --image PATH for the multimodal prompt")
+    processor = AutoProcessor.from_pretrained(hf_id)
+    out = []
+    image = Image.open(image_path).convert("RGB")
+    chats = [
+        ("mm-image", [{"role": "user", "content": [{"type": "text", "text": "Here is a picture."}, {"type": "image"},
+                                                   {"type": "text", "text": question}]}], [image]),
+        ("text", [{"role": "user", "content": [{"type": "text", "text": "Count from one to twenty."}]}], None),
+    ]
+    for name, messages, images in chats:
+        text = processor.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
+        enc = processor(text=[text], images=images, return_tensors="pt")
+        out.append({"name": name, "input_ids": enc["input_ids"][0].tolist(),
+                    "pixel_values": enc.get("pixel_values") if images else None,
+                    "image_grid_thw": enc["image_grid_thw"].tolist() if images else None,
+                    "expected": None, "description": text})
+    return out, lambda ids: processor.tokenizer.decode(ids)
+
+
 def tiny_prompts(cfg, seed: int) -> list[dict]:
     rng = random.Random(seed + 7)
     out = []
@@ -100,15 +132,16 @@ def main() -> None:
     args = ap.parse_args()
     if not args.config and not args.hf_id:
         ap.error("give --config (random init, for fixtures) or --hf-id")
-    if args.hf_id:
-        log("HF checkpoints are recorded on your own machine with the same code path; see oracles/README.md")
-        raise SystemExit("--hf-id recording needs the checkpoint and processor locally; not supported on this machine yet")
-
     import transformers
     t0 = time.time()
-    model, raw_cfg = build_from_config(args.config, args.seed)
+    if args.hf_id:
+        model, raw_cfg = build_from_hf(args.hf_id)
+    else:
+        model, raw_cfg = build_from_config(args.config, args.seed)
     cfg = model.config
     train_info = None
+    if args.hf_id and (args.weights or args.train_steps):
+        ap.error("--weights and --train-steps are for --config fixtures, not --hf-id checkpoints")
     if args.weights:
         from safetensors.torch import load_file
         missing, unexpected = model.load_state_dict(load_file(args.weights), strict=False)
@@ -129,18 +162,25 @@ def main() -> None:
     log(f"model ready in {time.time() - t0:.1f}s; tied head: {tied}")
 
     os.makedirs(args.out, exist_ok=True)
-    os.makedirs(os.path.join(args.out, "model"), exist_ok=True)
-    from safetensors.torch import save_file
-    sd = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-    if tied:
-        sd.pop("lm_head.weight", None)
-    save_file(sd, os.path.join(args.out, "model", "model.safetensors"))
-    with open(os.path.join(args.out, "model", "config.json"), "w") as f:
-        json.dump(raw_cfg, f, indent=2)
+    if not args.hf_id:
+        # Tiny fixtures keep their weights next to the oracle so anyone can re-record them.
+        os.makedirs(os.path.join(args.out, "model"), exist_ok=True)
+        from safetensors.torch import save_file
+        sd = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+        if tied:
+            sd.pop("lm_head.weight", None)
+        save_file(sd, os.path.join(args.out, "model", "model.safetensors"))
+        with open(os.path.join(args.out, "model", "config.json"), "w") as f:
+            json.dump(raw_cfg, f, indent=2)
 
-    names = tiny_task.token_names(cfg.text_config.vocab_size, cfg.image_token_id, cfg.video_token_id,
-                                  cfg.vision_start_token_id, cfg.vision_end_token_id)
-    prompts = tiny_prompts(cfg, args.seed)
+    if args.hf_id:
+        prompts, render = hf_prompts(args.hf_id, args.image, args.prompt)
+        names = None
+    else:
+        names = tiny_task.token_names(cfg.text_config.vocab_size, cfg.image_token_id, cfg.video_token_id,
+                                      cfg.vision_start_token_id, cfg.vision_end_token_id)
+        prompts = tiny_prompts(cfg, args.seed)
+        render = lambda ids: render_tokens(names, ids)  # noqa: E731
     versions = {"transformers": transformers.__version__, "torch": torch.__version__.split("+")[0],
                 "python": platform.python_version()}
     st_meta = {"numgate_format": "numgate.oracle/1", "model": args.name, **versions}
@@ -151,8 +191,9 @@ def main() -> None:
         rel = f"prompts/{p['name']}.safetensors"
         save_st(os.path.join(args.out, rel), t, st_meta)
         recorded[p["name"]] = t
-        meta.update({"file": rel, "text": render_tokens(names, p["input_ids"]), "description": p["description"],
-                     "task_answer": p["expected"], "greedy_equals_task_answer": meta["greedy_tokens"] == p["expected"]})
+        meta.update({"file": rel, "text": render(p["input_ids"]), "description": p["description"]})
+        if p.get("expected") is not None:
+            meta.update({"task_answer": p["expected"], "greedy_equals_task_answer": meta["greedy_tokens"] == p["expected"]})
         if p["image_grid_thw"] is not None:
             meta["image_grid_thw"] = p["image_grid_thw"]
         prompt_entries.append(meta)
@@ -160,11 +201,13 @@ def main() -> None:
         worst_margin = m if worst_margin is None else min(worst_margin, m)
         flag = "  <-- BELOW 0.1: near-tie" if m < 0.1 else ""
         log(f"prompt {p['name']}: S={meta['sequence_length']} delta={meta['rope_delta']} "
-            f"task answer reproduced: {meta['greedy_equals_task_answer']} "
+            f"task answer reproduced: {meta.get('greedy_equals_task_answer', 'n/a')} "
             f"min top-2 margin {m:.3f} logits{flag}")
     log(f"smallest top-2 margin over gated positions: {worst_margin:.3f} logits" +
         ("  <-- FLAG: below 0.1" if worst_margin < 0.1 else ""))
-    bt, bmeta = capture.record_padded_batch(model, cfg, [prompts[0], prompts[2]], dev)
+    mm_prompt = next(p for p in prompts if p["pixel_values"] is not None)
+    text_prompt = next(p for p in prompts if p["pixel_values"] is None)
+    bt, bmeta = capture.record_padded_batch(model, cfg, [mm_prompt, text_prompt], dev)
     bmeta["file"] = "prompts/batch-left-padded.safetensors"
     save_st(os.path.join(args.out, bmeta["file"]), bt, st_meta)
 
@@ -175,11 +218,13 @@ def main() -> None:
         "version": 1,
         "model": args.name,
         "family": "qwen3-vl",
-        "source": {"kind": "config", "config_file": os.path.relpath(args.config), "seed": args.seed, "hf_id": None,
-                   "weights": "model/model.safetensors", "train_steps": args.train_steps if not args.weights else 0,
-                   "train_final": train_info,
-                   "task": "tiny_task.py: name the colour of each of 2x3 image blocks, then continue a counting run",
-                   "label_noise": tiny_task.LABEL_NOISE},
+        "source": ({"kind": "hf", "config_file": None, "seed": None, "hf_id": args.hf_id, "image": args.image,
+                    "prompt": args.prompt} if args.hf_id else
+                   {"kind": "config", "config_file": os.path.relpath(args.config), "seed": args.seed, "hf_id": None,
+                    "weights": "model/model.safetensors", "train_steps": args.train_steps if not args.weights else 0,
+                    "train_final": train_info,
+                    "task": "tiny_task.py: name the colour of each of 2x3 image blocks, then continue a counting run",
+                    "label_noise": tiny_task.LABEL_NOISE}),
         "recorder": {"script": "oracles/record/record.py", **versions, "device": "cpu",
                      "recorded_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")},
         "dtype": "float32",
@@ -194,7 +239,7 @@ def main() -> None:
                    "deepstack_visual_indexes": list(cfg.vision_config.deepstack_visual_indexes)},
         "tokens": {"image_token_id": cfg.image_token_id, "video_token_id": cfg.video_token_id,
                    "vision_start_token_id": cfg.vision_start_token_id, "vision_end_token_id": cfg.vision_end_token_id,
-                   "names": names},
+                   **({"names": names} if names is not None else {})},
         "conventions": {
             "decoder.hidden.i": "residual stream after decoder layer i, DeepStack addition included (what layer i+1 receives)",
             "decoder.layer_out.i": "output of decoder layer module i, before any DeepStack addition",
