@@ -72,18 +72,21 @@ export function calibrateFromRun(run: Run, headroom = 10): RungCalibration[] {
 }
 
 /** Writes the thresholds under candidates.<target>.thresholds, with a comment saying where they came from. */
-export function writeCalibration(specPath: string, target: string, reference: string, cal: readonly RungCalibration[], date: string): void {
+export function writeCalibration(specPath: string, target: string, reference: string, cal: readonly RungCalibration[], date: string, headroom = 10): void {
   const doc = parseDocument(readFileSync(specPath, "utf8"));
   if (!isMap(doc.getIn(["candidates", target]))) {
     throw new NumgateError("schema_violation", `no candidate "${target}" in the spec`, { file: rel(specPath), field: `candidates.${target}` });
   }
   for (const c of cal) {
     for (const [k, v] of Object.entries(c.thresholds)) doc.setIn(["candidates", target, "thresholds", c.rung, k], v);
-    const node = doc.getIn(["candidates", target, "thresholds", c.rung], true) as { comment?: string } | undefined;
-    const floor = Object.entries(c.floor)
-      .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toPrecision(8)}`)
-      .join(", ");
-    if (node !== undefined) node.comment = ` calibrated ${date} by numgate calibrate from ${reference}: floor ${floor}`;
+    const node = doc.getIn(["candidates", target, "thresholds", c.rung], true);
+    if (isMap(node)) {
+      node.flow = false;
+      const floor = Object.entries(c.floor)
+        .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toPrecision(8)}`)
+        .join(", ");
+      node.commentBefore = ` calibrated ${date} by numgate calibrate --reference ${reference} (headroom ${headroom}x): measured ${floor}`;
+    }
   }
   writeFileSync(specPath, doc.toString({ lineWidth: 0 }), "utf8");
 }

@@ -27,7 +27,7 @@ export function registerCalibrateCommand(program: Command, root: string): void {
       }
       if (opts.dryRun !== true) {
         const date = new Date().toISOString().slice(0, 10);
-        writeCalibration(spec.specPath, opts.to ?? opts.reference, opts.reference, cal, date);
+        writeCalibration(spec.specPath, opts.to ?? opts.reference, opts.reference, cal, date, opts.headroom);
         process.stdout.write(`wrote thresholds for ${opts.to ?? opts.reference} into ${spec.specPath}\n`);
       }
     });

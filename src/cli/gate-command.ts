@@ -90,9 +90,9 @@ export async function gateCommand(root: string, models: string[], opts: GateComm
       },
     });
     runId = r.run.id;
-    if (opts.quiet !== true && r.run.rungs.every((g) => g.verdict === "error") && r.run.rungs.length > 0) {
-      process.stderr.write(`${r.run.id}: ${r.run.rungs[0]?.error?.message ?? r.run.rungs[0]?.message}\n`);
-    }
+    // Setup failures (bad spec, missing oracle, unloadable graph) are printed in full, even with
+    // --quiet: the spec error's file:line:col and suggestions do not fit in a rung line.
+    if (r.setupError !== undefined) process.stderr.write(`numgate: ${r.run.id}: ${r.setupError.code}: ${r.setupError.message}\n`);
     runs.push(r.run);
     timings.push(r.timings);
   }

@@ -60,13 +60,15 @@ export async function runLadder(
   const rungs: Rung[] = [];
   let metricSeconds = 0;
   const selected = plans.filter((p) => opts.only === undefined || opts.only.includes(p.spec.id));
+  // A rung run alone cannot point at rungs that are not in the run (report.json rejects that).
+  const selectedIds = new Set(selected.map((p) => p.spec.id));
   for (const [i, plan] of selected.entries()) {
     const r = plan.spec;
     const base = {
       id: r.id,
       kind: r.kind,
       title: r.title,
-      depends_on: [...r.depends_on],
+      depends_on: r.depends_on.filter((d) => selectedIds.has(d)),
       thresholds: sortedRecord(plan.thresholds),
     };
     opts.onRungStart?.(r, i, selected.length);

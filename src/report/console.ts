@@ -61,6 +61,7 @@ export function renderConsole(report: Report, opts: ConsoleOptions = {}): string
   const lines: string[] = [];
   for (const run of report.runs) {
     lines.push(`${paint(c, run.verdict, LABEL[run.verdict])} ${c.bold(oneLine(run.id))} ${c.dim(`(${oneLine(run.spec_file)}, ${formatSeconds(run.duration_s)}s)`)}`);
+    if (run.error !== undefined) lines.push(`  ${paint(c, "error", LABEL.error)}  ${c.dim(run.error.code)}  ${oneLine(run.error.message)}`);
     const w = Math.max(0, ...run.rungs.map((r) => oneLine(r.id).length));
     for (const rung of run.rungs) {
       lines.push(rungLine(c, rung, w));

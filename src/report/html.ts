@@ -447,6 +447,7 @@ function runHtml(run: Run, ri: number): string {
     `<dt>gate spec</dt><dd><code>${h(run.spec_file)}</code></dd><dt>ladder</dt><dd>${h(run.ladder)} (<code>${h(run.ladder_file)}</code>)</dd>` +
     `<dt>oracle</dt><dd><code>${h(run.oracle.dir)}</code> — ${h(run.oracle.source)}; transformers ${h(run.oracle.transformers)}, torch ${h(run.oracle.torch)}</dd>` +
     `<dt>duration</dt><dd>${formatSeconds(run.duration_s)} s</dd></dl>` +
+    (run.error === undefined ? "" : `<p class="setup-error"><strong>could not start:</strong> <code>${h(run.error.code)}</code> ${h(run.error.message)}</p>`) +
     run.rungs.map((r, gi) => rungHtml(run, r, ri, gi)).join("") +
     `<details class="files"><summary>Files and SHA-256 (${run.files.length})</summary><table><thead><tr><th>path</th><th>role</th><th>sha256</th></tr></thead><tbody>${files}</tbody></table></details>` +
     "</section>"

@@ -128,6 +128,19 @@ export function junitCases(run: Run): JunitCase[] {
     used.add(name);
     return name;
   };
+  if (run.error !== undefined) {
+    // A run that could not start still shows up as an <error> in CI, with the file and field at fault.
+    const message = oneLine(run.error.message);
+    cases.push({
+      classname,
+      name: unique("setup"),
+      time: 0,
+      verdict: "error",
+      message,
+      type: run.error.code,
+      body: [message, ...(run.error.file === undefined ? [] : [`file: ${run.error.file}`]), ...(run.error.field === undefined ? [] : [`field: ${run.error.field}`]), `spec: ${run.spec_file}`].join("\n"),
+    });
+  }
   for (const rung of run.rungs) {
     const footer = rungFooter(run, rung);
     if (rung.prompts.length === 0) {

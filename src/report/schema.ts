@@ -269,6 +269,8 @@ export const RunSchema = z
     files: z.array(FileHashSchema),
     verdict: RunVerdictSchema,
     duration_s: seconds(),
+    /** Why the ladder could not start (bad spec, missing oracle, unloadable graph); verdict is then "error". */
+    error: RungErrorSchema.optional(),
     /** In ladder order. */
     rungs: z.array(RungSchema),
   })

@@ -38,6 +38,8 @@ export interface GateRunResult {
   timings: GateRunTimings;
   /** What the spec expects of this candidate (planted faults expect "fail"). */
   expect: "pass" | "fail";
+  /** Why the ladder could not start, when it could not. */
+  setupError?: NumgateError;
 }
 
 export function sha256File(path: string): string {
@@ -129,7 +131,7 @@ export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
     }
   } catch (e) {
     const err = isNumgateError(e) ? e : new NumgateError("internal", (e as Error).stack ?? String(e));
-    return { run: setupErrorRun(req, resolved, candidateName, err), expect: "pass", timings: { load_s: 0, inference_s: 0, metrics_s: 0, total_s: (performance.now() - t0) / 1000 } };
+    return { run: setupErrorRun(req, resolved, candidateName, err), setupError: err, expect: "pass", timings: { load_s: 0, inference_s: 0, metrics_s: 0, total_s: (performance.now() - t0) / 1000 } };
   }
 }
 
@@ -160,6 +162,7 @@ function setupErrorRun(req: GateRunRequest, r: ResolvedSpec | undefined, candida
     files: [],
     verdict: "error",
     duration_s: 0,
+    error: err.toJSON(),
     rungs,
   };
 }
