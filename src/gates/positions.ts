@@ -8,7 +8,8 @@
  *   layout (interleaved for Qwen3-VL), naming the first frequency that takes the wrong plane.
  * Plus the recorded padded batches: numgate's port against transformers, prefill and decode resume.
  */
-import { decodePosition, getRopeIndex, mropeFrequencyPlanes, ropeInvFreq, type RopePlane } from "../rope/index.ts";
+import { ropeIndexOfDump } from "../models/qwen3-vl/rope-index.ts";
+import { decodePosition, mropeFrequencyPlanes, ropeInvFreq, type RopePlane } from "../rope/index.ts";
 import { POSITIONS_MAX_ROWS, type PositionsCheck, type PositionsRow, type PromptResult } from "../report/schema.ts";
 import { combineVerdicts, rungMessage, type Gate, type GateContext } from "./gate.ts";
 
@@ -48,25 +49,14 @@ function describeCheck(c: PositionsCheck): string {
 }
 
 async function promptChecks(ctx: GateContext, name: string): Promise<PositionsCheck[]> {
-  const { dump, meta } = ctx.session.prompt(name);
+  const { dump } = ctx.session.prompt(name);
   const m = ctx.oracle.manifest;
   const ids = dump.get("inputs.input_ids").toNumbers();
   const S = ids.length;
   const hooked = dump.get("positions.prefill").toInt32Array(); // [3,1,S]
   const checks: PositionsCheck[] = [];
 
-  const port = getRopeIndex({
-    family: "qwen3-vl",
-    imageTokenId: m.tokens.image_token_id,
-    videoTokenId: m.tokens.video_token_id,
-    visionStartTokenId: m.tokens.vision_start_token_id,
-    spatialMergeSize: m.vision.spatial_merge_size,
-    batchSize: 1,
-    seqLen: S,
-    inputIds: ids,
-    mmTokenTypeIds: dump.get("inputs.mm_token_type_ids").toNumbers(),
-    imageGridThw: dump.has("inputs.image_grid_thw") ? dump.get("inputs.image_grid_thw").toNumbers() : null,
-  });
+  const port = ropeIndexOfDump(m, dump);
   const portCheck = comparePositions("numgate-port", (p, t) => hooked[p * S + t] ?? NaN, (p, t) => port.positionIds[p * S + t] ?? NaN, S, (t) => ids[t] ?? -1);
   const recordedDelta = dump.get("positions.rope_delta").toNumbers()[0];
   if (recordedDelta !== port.mropePositionDeltas[0]) {
@@ -104,13 +94,13 @@ async function promptChecks(ctx: GateContext, name: string): Promise<PositionsCh
   if (backend.capabilities.ropeTables && cand.expressible) {
     const pre = await ctx.session.prefill(name);
     if (pre.out.ropeCos !== undefined && pre.out.ropeSin !== undefined) {
-      checks.push(ropeTableCheck(ctx, meta.name, cand.positions, S, pre.out.ropeCos.toFloat32(), pre.out.ropeSin.toFloat32(), ids));
+      checks.push(ropeTableCheck(ctx, cand.positions, S, pre.out.ropeCos.toFloat32(), pre.out.ropeSin.toFloat32()));
     }
   }
   return checks;
 }
 
-function ropeTableCheck(ctx: GateContext, _name: string, pos: Int32Array, S: number, cos: Float32Array, sin: Float32Array, ids: number[]): PositionsCheck {
+function ropeTableCheck(ctx: GateContext, pos: Int32Array, S: number, cos: Float32Array, sin: Float32Array): PositionsCheck {
   const t = ctx.oracle.manifest.text;
   const half = t.head_dim / 2;
   const planes: RopePlane[] = mropeFrequencyPlanes(t.mrope_section, t.head_dim, t.mrope_interleaved ? "interleaved" : "chunked");
@@ -140,7 +130,6 @@ function ropeTableCheck(ctx: GateContext, _name: string, pos: Int32Array, S: num
       }
     }
   }
-  void ids;
   return { name: "rope-tables", compared: S * half, mismatches, expressible: true, ...(note === undefined ? {} : { note }), ...(first === undefined ? {} : { first }), rows: [] };
 }
 
@@ -152,19 +141,7 @@ function batchChecks(ctx: GateContext, batchName: string): PositionsCheck[] {
   const S = idsT.shape[1] ?? 0;
   const ids = idsT.toNumbers();
   const mask = dump.get("inputs.attention_mask").toNumbers();
-  const port = getRopeIndex({
-    family: "qwen3-vl",
-    imageTokenId: m.tokens.image_token_id,
-    videoTokenId: m.tokens.video_token_id,
-    visionStartTokenId: m.tokens.vision_start_token_id,
-    spatialMergeSize: m.vision.spatial_merge_size,
-    batchSize: B,
-    seqLen: S,
-    inputIds: ids,
-    mmTokenTypeIds: dump.get("inputs.mm_token_type_ids").toNumbers(),
-    attentionMask: mask,
-    imageGridThw: dump.has("inputs.image_grid_thw") ? dump.get("inputs.image_grid_thw").toNumbers() : null,
-  });
+  const port = ropeIndexOfDump(m, dump);
   const pre = dump.get("positions.prefill").toInt32Array(); // [3,B,S]
   const dec = dump.get("positions.decode"); // [3,B,steps]
   const steps = dec.shape[2] ?? 0;

@@ -13,7 +13,8 @@ import { NumgateError } from "../../errors/numgate-error.ts";
 import type { Oracle, OracleDump } from "../../oracle/oracle.ts";
 import type { OraclePrompt } from "../../oracle/manifest.ts";
 import { argmax } from "../../metrics/index.ts";
-import { engineDecodePosition, enginePrefillPositions, getRopeIndex, hostShiftFor, type HostShift } from "../../rope/index.ts";
+import { engineDecodePosition, enginePrefillPositions, hostShiftFor, type HostShift } from "../../rope/index.ts";
+import { ropeIndexOfDump } from "./rope-index.ts";
 
 export const TEACHER_FORCED_STEPS = 16;
 export const GREEDY_STEPS = 24;
@@ -160,18 +161,7 @@ export class Qwen3VLSession {
       };
       return { source: rt.positions, expressible: true, positions: pre.positions, decodeAt };
     }
-    const r = getRopeIndex({
-      family: "qwen3-vl",
-      imageTokenId: m.tokens.image_token_id,
-      videoTokenId: m.tokens.video_token_id,
-      visionStartTokenId: m.tokens.vision_start_token_id,
-      spatialMergeSize: merge,
-      batchSize: 1,
-      seqLen: ids.length,
-      inputIds: ids,
-      mmTokenTypeIds: dump.get("inputs.mm_token_type_ids").toNumbers(),
-      imageGridThw: gridT,
-    });
+    const r = ropeIndexOfDump(m, dump);
     // text_shift_bias models a host-set engine parameter; a host that calls get_rope_index has none.
     const delta = r.mropePositionDeltas[0] ?? 0;
     const decodeAt = (c: number): Position3 => (rt.decode_positions === "cache-index" ? cacheIndexDecode(c) : [c + delta, c + delta, c + delta]);
