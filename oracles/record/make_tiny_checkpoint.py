@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""Writes the tiny model as a Hugging Face checkpoint folder (weights, config, tokenizer,
+processor with a chat template), so that record.py's --hf-id path -- the one a porter runs on a
+real checkpoint -- can be exercised end to end on a machine with no network and no Qwen weights.
+
+  python3 oracles/record/make_tiny_checkpoint.py OUT_DIR
+  python3 oracles/record/record.py --hf-id OUT_DIR --image OUT_DIR/blocks.png --prompt "colours" \
+      --name qwen3-vl-tiny-hf --out /tmp/qwen3-vl-tiny-hf
+"""
+from __future__ import annotations
+
+import os
+import random
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import record  # noqa: E402
+import tiny_task  # noqa: E402
+
+CHAT_TEMPLATE = (
+    "{% for m in messages %}{% for c in m['content'] %}"
+    "{% if c['type'] == 'image' %}<|vision_start|><|image_pad|><|vision_end|>{% else %}{{ c['text'] }} {% endif %}"
+    "{% endfor %}{% endfor %}{% if add_generation_prompt %}count 37 :{% endif %}"
+)
+
+
+def main() -> None:
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    from safetensors.torch import load_file
+    from tokenizers import AddedToken, Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast, Qwen2VLImageProcessor, Qwen3VLProcessor, Qwen3VLVideoProcessor
+
+    root = os.path.dirname(os.path.dirname(HERE))
+    model, _ = record.build_from_config(os.path.join(root, "oracles/record/configs/qwen3-vl-tiny.json"), 0)
+    model.load_state_dict(load_file(os.path.join(root, "oracles/qwen3-vl-tiny/model/model.safetensors")), strict=False)
+    model.save_pretrained(out)
+
+    cfg = model.config
+    names = tiny_task.token_names(cfg.text_config.vocab_size, cfg.image_token_id, cfg.video_token_id,
+                                  cfg.vision_start_token_id, cfg.vision_end_token_id)
+    tok = Tokenizer(models.WordLevel(vocab={n: i for i, n in enumerate(names)}, unk_token="<pad>"))
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tok.add_special_tokens([AddedToken(s, special=True) for s in
+                            ["<|image_pad|>", "<|video_pad|>", "<|vision_start|>", "<|vision_end|>", "<bos>", "<pad>"]])
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<pad>", pad_token="<pad>", bos_token="<bos>")
+    image_processor = Qwen2VLImageProcessor(patch_size=16, temporal_patch_size=2, merge_size=2,
+                                            min_pixels=32 * 32, max_pixels=256 * 256)
+    processor = Qwen3VLProcessor(image_processor=image_processor, tokenizer=tokenizer,
+                                 video_processor=Qwen3VLVideoProcessor(), chat_template=CHAT_TEMPLATE)
+    processor.save_pretrained(out)
+
+    from PIL import Image
+    rng = random.Random(11)
+    img = tiny_task.make_image(rng, [rng.randrange(6) for _ in range(6)])
+    Image.fromarray(img.numpy()).save(os.path.join(out, "blocks.png"))
+    print(f"wrote a Hugging Face checkpoint of the tiny model to {out}")
+
+
+if __name__ == "__main__":
+    main()
