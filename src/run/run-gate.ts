@@ -36,8 +36,6 @@ export interface GateRunTimings {
 export interface GateRunResult {
   run: Run;
   timings: GateRunTimings;
-  /** What the spec expects of this candidate (planted faults expect "fail"). */
-  expect: "pass" | "fail";
   /** Why the ladder could not start, when it could not. */
   setupError?: NumgateError;
 }
@@ -123,7 +121,6 @@ export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
       };
       return {
         run,
-        expect: cand.entry.expect,
         timings: { load_s: loadSeconds, inference_s: backend.inferenceSeconds, metrics_s: result.metricSeconds, total_s: total },
       };
     } finally {
@@ -131,7 +128,7 @@ export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
     }
   } catch (e) {
     const err = isNumgateError(e) ? e : new NumgateError("internal", (e as Error).stack ?? String(e));
-    return { run: setupErrorRun(req, resolved, candidateName, err), setupError: err, expect: "pass", timings: { load_s: 0, inference_s: 0, metrics_s: 0, total_s: (performance.now() - t0) / 1000 } };
+    return { run: setupErrorRun(req, resolved, candidateName, err), setupError: err, timings: { load_s: 0, inference_s: 0, metrics_s: 0, total_s: (performance.now() - t0) / 1000 } };
   }
 }
 

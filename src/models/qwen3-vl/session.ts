@@ -46,6 +46,7 @@ export interface DecodeRun {
 }
 
 interface PromptState {
+  positions?: PrefillPositions;
   vision?: Promise<VisionOutputs | null>;
   embeds?: Promise<{ inputsEmbeds: Float32Array; deepstack: Float32Array }>;
   prefill?: Promise<PrefillResult>;
@@ -133,6 +134,12 @@ export class Qwen3VLSession {
 
   /** The prefill positions this candidate's host runtime produces for a prompt. */
   positions(name: string): PrefillPositions {
+    const st = this.s(name);
+    st.positions ??= this.hostPositions(name);
+    return st.positions;
+  }
+
+  private hostPositions(name: string): PrefillPositions {
     const { dump } = this.prompt(name);
     const ids = dump.get("inputs.input_ids").toNumbers();
     const m = this.oracle.manifest;
