@@ -44,12 +44,13 @@ export function resolveSpec(root: string, model: string): ResolvedSpec {
     const known = knownModels(root);
     throw new NumgateError("unknown_model", `no gate spec for "${model}" (looked for ${rel(specPath)}); known models: ${known.join(", ") || "none"}`);
   }
-  const spec = loadYamlFile(specPath, GateSpecSchema, "gate spec");
+  // Loaded by their cwd-relative path so that every message (and report.json) names it that way.
+  const spec = loadYamlFile(rel(specPath), GateSpecSchema, "gate spec");
   const ladderPath = join(root, "ladders", `${spec.ladder}.yaml`);
   if (!existsSync(ladderPath)) {
     throw specFault(specPath, ["ladder"], `ladder "${spec.ladder}" not found (looked for ${rel(ladderPath)})`);
   }
-  const ladder = loadYamlFile(ladderPath, LadderSchema, "ladder");
+  const ladder = loadYamlFile(rel(ladderPath), LadderSchema, "ladder");
   if (ladder.family !== spec.family) {
     throw specFault(specPath, ["ladder"], `ladder "${ladder.name}" is for family ${ladder.family}, but the spec is ${spec.family}`);
   }
