@@ -55,7 +55,8 @@ function hashes(entries: [string, FileRole][]): FileHash[] {
 export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
   const t0 = performance.now();
   let resolved: ResolvedSpec | undefined;
-  let candidateName = req.candidate ?? "unknown";
+  // Until the spec loads its default candidate is unknown; "default" is what the console shows too.
+  let candidateName = req.candidate ?? "default";
   try {
     resolved = resolveSpec(req.root, req.model);
     const r = resolved;
