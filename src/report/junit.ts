@@ -223,7 +223,9 @@ export function renderJunit(report: Report): string {
     for (const [name, value] of runProperties(report, run)) out.push(`      <property name="${attr(name)}" value="${attr(value)}"/>`);
     out.push("    </properties>");
     for (const c of cases) {
-      const open = `    <testcase classname="${attr(c.classname)}" name="${attr(c.name)}" time="${formatSeconds(c.time)}" file="${attr(run.spec_file)}"`;
+      // junit-10.xsd allows no file attribute on <testcase>: the spec is named on <testsuite file=…>
+      // and in every failure's text instead.
+      const open = `    <testcase classname="${attr(c.classname)}" name="${attr(c.name)}" time="${formatSeconds(c.time)}"`;
       switch (c.verdict) {
         case "pass":
           out.push(`${open}/>`);

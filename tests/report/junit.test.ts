@@ -74,7 +74,8 @@ describe("JUnit XML", () => {
       expect(new Set(keys).size).toBe(keys.length); // unique classname + name
       for (const c of cases) {
         expect(c["@classname"]).toBe(`numgate.${run.model.replace(/\./g, "_")}.${run.candidate.replace(/\./g, "_")}`);
-        expect(c["@file"]).toBe(run.spec_file);
+        // junit-10.xsd has no file attribute on <testcase>; the spec is on the suite (above).
+        expect(c["@file"]).toBeUndefined();
         expect(String(c["@time"])).toMatch(/^\d+\.\d{3}$/);
         for (const tag of ["failure", "error"]) {
           const f = c[tag] as Node | undefined;
