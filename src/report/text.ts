@@ -39,7 +39,8 @@ export function formatCos(c: number | null | undefined): string {
   if (d > 0 && d < 1e-3) {
     // Show the digits after the run of nines: 0.9999871 -> "0.9999871".
     const digits = Math.min(12, Math.max(6, Math.ceil(-Math.log10(d)) + 3));
-    return c.toFixed(digits).replace(/0+$/, "");
+    // Within 1e-12 of 1 every shown digit rounds away: print "1.0", never a bare "1.".
+    return c.toFixed(digits).replace(/0+$/, "").replace(/\.$/, ".0");
   }
   return c.toFixed(6).replace(/0+$/, "").replace(/\.$/, ".0");
 }
