@@ -22,6 +22,9 @@ export const layersGate: Gate = async (ctx) => {
     const S = pre.out.hidden.shape[2] ?? 0;
     const n = S * H;
     const rows: LayerRow[] = [];
+    // Isolated result per layer: its whole-tensor cosine goes into the row, its verdict and worst
+    // token here (a layer fails in isolation on either criterion, as it does cumulatively).
+    const isolated = new Map<number, { pass: boolean; token: number; worst: number | null }>();
     let nonFinite: { layer: number; token: number; value: number } | undefined;
     const passes = (cos: number | null, worst: number | null) => cos !== null && worst !== null && cos >= minCos && worst >= minWorst;
     for (let i = 0; i < L; i++) {
@@ -44,7 +47,10 @@ export const layersGate: Gate = async (ctx) => {
       if (wantIsolated && nonFinite === undefined) {
         const iso = await ctx.session.isolatedLayer(name, i);
         const isoRc = rowCosines(ref, iso, H);
-        row.isolated_cos = finiteOrNull(Math.min(cosine(ref, iso), isoRc.worst));
+        const isoCos = finiteOrNull(cosine(ref, iso));
+        const isoWorst = finiteOrNull(isoRc.worst);
+        row.isolated_cos = isoCos;
+        isolated.set(i, { pass: passes(isoCos, isoWorst), token: isoRc.worstRow, worst: isoWorst });
       }
       rows.push(row);
     }
@@ -62,9 +68,10 @@ export const layersGate: Gate = async (ctx) => {
     const first: FirstFailingLayer | undefined =
       firstBad === undefined ? undefined : { layer: firstBad.layer, token: firstBad.worst_token, cos: firstBad.cos_worst_row };
     // Isolated: the first layer that fails on the oracle's own input (its input passes by construction).
-    const firstIso = wantIsolated ? rows.find((r) => r.isolated_cos !== undefined && (r.isolated_cos === null || r.isolated_cos < minWorst)) : undefined;
+    const firstIsoLayer = rows.find((r) => isolated.get(r.layer)?.pass === false)?.layer;
+    const firstIso = firstIsoLayer === undefined ? undefined : isolated.get(firstIsoLayer);
     const isolatedFirst: FirstFailingLayer | undefined =
-      firstIso === undefined ? undefined : { layer: firstIso.layer, token: firstIso.worst_token, cos: firstIso.isolated_cos ?? null };
+      firstIsoLayer === undefined || firstIso === undefined ? undefined : { layer: firstIsoLayer, token: firstIso.token, cos: firstIso.worst };
     const minRow = rows.reduce((a, b) => ((b.cos ?? -2) < (a.cos ?? -2) ? b : a));
     let message: string;
     if (firstBad === undefined) {
@@ -74,7 +81,7 @@ export const layersGate: Gate = async (ctx) => {
       message =
         `first divergent layer ${firstBad.layer}: cos ${fmt(firstBad.cos)}, worst token ${firstBad.worst_token} cos ${fmt(firstBad.cos_worst_row)} (min ${minCos}/${minWorst}); ` +
         `${L - failing}/${L} layers pass` +
-        (isolatedFirst !== undefined ? `; isolated: layer ${isolatedFirst.layer} fails on the oracle's input (cos ${fmt(isolatedFirst.cos)})` : wantIsolated ? "; isolated: every layer passes on the oracle's input" : "");
+        (isolatedFirst !== undefined ? `; isolated: layer ${isolatedFirst.layer} fails on the oracle's input (worst token ${isolatedFirst.token} cos ${fmt(isolatedFirst.cos)})` : wantIsolated ? "; isolated: every layer passes on the oracle's input" : "");
     }
     const evidence = {
       kind: "layers" as const,
