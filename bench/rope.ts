@@ -7,11 +7,27 @@
  */
 import { getRopeIndex, type RopeIndexInput } from "../src/rope/get-rope-index.ts";
 
-const IMG = 151655;
-const VID = 151656;
-const VS = 151652;
-const VE = 151653;
-const PAD = 151643;
+/** Qwen token ids: image and video pads, vision start and end, text padding. Shared with tests/rope. */
+export const IMG = 151655;
+export const VID = 151656;
+export const VS = 151652;
+export const VE = 151653;
+export const PAD = 151643;
+
+/** A qwen3-vl input (merge 2, the ids above) of `batchSize` x `seqLen` `inputIds`, with `extra` on top. Shared with tests/rope. */
+export function qwen3VlInput(inputIds: Int32Array, batchSize: number, seqLen: number, extra: Partial<RopeIndexInput> = {}): RopeIndexInput {
+  return {
+    family: "qwen3-vl",
+    imageTokenId: IMG,
+    videoTokenId: VID,
+    visionStartTokenId: VS,
+    spatialMergeSize: 2,
+    batchSize,
+    seqLen,
+    inputIds,
+    ...extra,
+  };
+}
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
@@ -42,18 +58,7 @@ export function videoPrompt(): RopeIndexInput {
   row.push(VE);
   txt(20);
   const ids = Int32Array.from(row);
-  return {
-    family: "qwen3-vl",
-    imageTokenId: IMG,
-    videoTokenId: VID,
-    visionStartTokenId: VS,
-    spatialMergeSize: 2,
-    batchSize: 1,
-    seqLen: ids.length,
-    inputIds: ids,
-    mmTokenTypeIds: types(ids),
-    videoGridThw: Int32Array.from([256, 28, 28]),
-  };
+  return qwen3VlInput(ids, 1, ids.length, { mmTokenTypeIds: types(ids), videoGridThw: Int32Array.from([256, 28, 28]) });
 }
 
 export function batchPrompt(): RopeIndexInput {
@@ -86,19 +91,7 @@ export function batchPrompt(): RopeIndexInput {
       mask[r * S + S - n + j] = 1;
     }
   }
-  return {
-    family: "qwen3-vl",
-    imageTokenId: IMG,
-    videoTokenId: VID,
-    visionStartTokenId: VS,
-    spatialMergeSize: 2,
-    batchSize: B,
-    seqLen: S,
-    inputIds: ids,
-    mmTokenTypeIds: types(ids),
-    attentionMask: mask,
-    imageGridThw: Int32Array.from(grids),
-  };
+  return qwen3VlInput(ids, B, S, { mmTokenTypeIds: types(ids), attentionMask: mask, imageGridThw: Int32Array.from(grids) });
 }
 
 export interface RopeBenchResult {

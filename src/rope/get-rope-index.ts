@@ -89,6 +89,28 @@ function checkGrid(name: string, g: ArrayLike<number> | null | undefined): Int32
   return out;
 }
 
+/** Grid `i` of `grids` (`name`: image_grid_thw or video_grid_thw) as [t, h, w]; h and w must be divisible by `merge`. */
+function gridAt(grids: Int32Array, name: string, i: number, merge: number, b: number, j: number): [number, number, number] {
+  const t = grids[3 * i]!;
+  const h = grids[3 * i + 1]!;
+  const w = grids[3 * i + 2]!;
+  if (h % merge !== 0 || w % merge !== 0) {
+    fail(`${where(b, j)}: ${name}[${i}] = (${t}, ${h}, ${w}) is not divisible by spatial_merge_size ${merge}`, `${name}[${i}]`);
+  }
+  return [t, h, w];
+}
+
+/** A vision group (`type` 1 image, 2 video) that started at token `tok` of row `b` must end with as many tokens as its grid gives. */
+function checkGroupLength(type: number, slots: number, count: number, b: number, tok: number): void {
+  if (slots !== count) {
+    fail(
+      `${where(b, tok)}: ${type === 1 ? "image" : "video"} group has ${slots} tokens but its grid gives ${count} ` +
+        `(grid t*h*w / merge^2)`,
+      `input_ids[${b}][${tok}]`,
+    );
+  }
+}
+
 /**
  * transformers' `get_rope_index`, ported to the integer.
  *
@@ -226,13 +248,7 @@ export function getRopeIndex(input: RopeIndexInput): RopeIndexResult {
       }
       if (ty !== gType && gType !== 0) {
         // close the running vision group
-        if (gSlot !== gCount) {
-          fail(
-            `${where(b, gTok)}: ${gType === 1 ? "image" : "video"} group has ${gSlot} tokens but its grid gives ${gCount} ` +
-              `(grid t*h*w / merge^2)`,
-            `input_ids[${b}][${gTok}]`,
-          );
-        }
+        checkGroupLength(gType, gSlot, gCount, b, gTok);
         curPos = gEndPos;
         gType = 0;
       }
@@ -264,16 +280,7 @@ export function getRopeIndex(input: RopeIndexInput): RopeIndexResult {
                 `input_ids[${b}][${j}]`,
               );
             }
-            const g = imageGrids!;
-            gt = g[3 * imageCursor]!;
-            gh = g[3 * imageCursor + 1]!;
-            gw = g[3 * imageCursor + 2]!;
-            if (gh % merge !== 0 || gw % merge !== 0) {
-              fail(
-                `${where(b, j)}: image_grid_thw[${imageCursor}] = (${gt}, ${gh}, ${gw}) is not divisible by spatial_merge_size ${merge}`,
-                `image_grid_thw[${imageCursor}]`,
-              );
-            }
+            [gt, gh, gw] = gridAt(imageGrids!, "image_grid_thw", imageCursor, merge, b, j);
             imageCursor++;
             // qwen2.5-vl: 5.x spaces image frames by 1, 4.57 by second_per_grid_t = 0.
             interval = family === "qwen2.5-vl" && !v5 ? 0 : 1;
@@ -286,21 +293,13 @@ export function getRopeIndex(input: RopeIndexInput): RopeIndexResult {
                 `input_ids[${b}][${j}]`,
               );
             }
-            const g = videoGrids!;
-            gt = g[3 * vIndex]!;
-            gh = g[3 * vIndex + 1]!;
-            gw = g[3 * vIndex + 2]!;
-            if (gh % merge !== 0 || gw % merge !== 0) {
-              fail(
-                `${where(b, j)}: video_grid_thw[${vIndex}] = (${gt}, ${gh}, ${gw}) is not divisible by spatial_merge_size ${merge}`,
-                `video_grid_thw[${vIndex}]`,
-              );
-            }
+            [gt, gh, gw] = gridAt(videoGrids!, "video_grid_thw", vIndex, merge, b, j);
             if (splitVideos) {
               // repeat_interleave(video_grid_thw, t) with t set to 1
+              const frames = gt;
               gt = 1;
               videoFrame++;
-              if (videoFrame >= g[3 * vIndex]!) {
+              if (videoFrame >= frames) {
                 videoFrame = 0;
                 videoCursor++;
               }
@@ -406,13 +405,7 @@ export function getRopeIndex(input: RopeIndexInput): RopeIndexResult {
       k++;
     }
     if (gType !== 0) {
-      if (gSlot !== gCount) {
-        fail(
-          `${where(b, gTok)}: ${gType === 1 ? "image" : "video"} group has ${gSlot} tokens but its grid gives ${gCount} ` +
-            `(grid t*h*w / merge^2)`,
-          `input_ids[${b}][${gTok}]`,
-        );
-      }
+      checkGroupLength(gType, gSlot, gCount, b, gTok);
       curPos = gEndPos;
     }
     if (k === 0) fail(`batch row ${b}: attention_mask masks every token`, `attention_mask[${b}]`);

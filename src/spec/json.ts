@@ -9,7 +9,7 @@
  * are reported as "invalid_json".
  */
 import type { z } from "zod";
-import { SpecError, formatFieldPath, readSpecText, specIssuesFromZod } from "./yaml.ts";
+import { SpecError, formatFieldPath, readSpecText, validateSpecData } from "./yaml.ts";
 import type { FieldPath, LineCol, Locator, SpecIssue } from "./yaml.ts";
 
 /** Reads, parses and validates a JSON file. Throws NumgateError / SpecError. */
@@ -46,16 +46,9 @@ export function parseJsonText<T>(text: string, path: string, schema: z.ZodType<T
     });
   }
 
-  const result = schema.safeParse(data);
-  if (result.success) return result.data;
-  const issues = specIssuesFromZod(result.error.issues, {
-    file: path,
-    data,
-    schema,
-    locator: scan.ok ? jsonLocator(source, scan.root) : { value: () => undefined, key: () => undefined },
-    dialect: "json",
-  });
-  throw new SpecError("schema_violation", path, what, issues, { cause: result.error });
+  return validateSpecData(data, schema, path, what, "json", () =>
+    scan.ok ? jsonLocator(source, scan.root) : { value: () => undefined, key: () => undefined },
+  );
 }
 
 /** Where the value at `fieldPath` sits in JSON `text` (objects/arrays: their key), or undefined. */

@@ -177,16 +177,7 @@ export function parseYamlText<T>(text: string, path: string, schema: z.ZodType<T
     const message = cause instanceof Error ? cause.message : String(cause);
     throw new NumgateError("invalid_yaml", `${what} is not valid YAML: ${message}`, { file: path, cause });
   }
-  const result = schema.safeParse(data);
-  if (result.success) return result.data;
-  const issues = specIssuesFromZod(result.error.issues, {
-    file: path,
-    data,
-    schema,
-    locator: yamlLocator(doc, lineCounter),
-    dialect: "yaml",
-  });
-  throw new SpecError("schema_violation", path, what, issues, { cause: result.error });
+  return validateSpecData(data, schema, path, what, "yaml", () => yamlLocator(doc, lineCounter));
 }
 
 /**
@@ -390,6 +381,24 @@ interface ZodIssueLike {
   discriminator?: string;
   options?: unknown[];
   note?: string;
+}
+
+/**
+ * Validates parsed `data` against `schema`: the typed value, or a "schema_violation" SpecError listing
+ * every issue, located by `locator()` (only called on failure). Shared with json.ts.
+ */
+export function validateSpecData<T>(
+  data: unknown,
+  schema: z.ZodType<T>,
+  path: string,
+  what: string,
+  dialect: ZodTranslation["dialect"],
+  locator: () => Locator,
+): T {
+  const result = schema.safeParse(data);
+  if (result.success) return result.data;
+  const issues = specIssuesFromZod(result.error.issues, { file: path, data, schema, locator: locator(), dialect });
+  throw new SpecError("schema_violation", path, what, issues, { cause: result.error });
 }
 
 /**

@@ -2,22 +2,12 @@ import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { isNumgateError, NumgateError } from "../../src/errors/numgate-error.ts";
 import { parseReport, readReport, reportDuration, reportTimestamp, serializeReport } from "../../src/report/json.ts";
 import { REPORT_SCHEMA_VERSION, ReportSchema, reportJsonSchema, type Report } from "../../src/report/schema.ts";
+import { catchErr } from "../helpers/errors.ts";
 import { clone, expectGolden, loadSample, ROOT, SAMPLE_REPORT } from "./helpers.ts";
 
 const SCHEMA_JSON = join(ROOT, "src", "report", "report.schema.json");
-
-function catchErr(f: () => unknown): NumgateError {
-  try {
-    f();
-  } catch (e) {
-    if (isNumgateError(e)) return e;
-    throw e;
-  }
-  throw new Error("expected a NumgateError");
-}
 
 describe("report.json schema", () => {
   it("the sample fixture is a valid report", () => {

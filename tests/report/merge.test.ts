@@ -1,18 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { isNumgateError, type NumgateError } from "../../src/errors/numgate-error.ts";
 import { serializeReport } from "../../src/report/json.ts";
 import { mergeReports, parseShard, shardOf } from "../../src/report/merge.ts";
+import { catchErr } from "../helpers/errors.ts";
 import { clone, loadSample } from "./helpers.ts";
-
-function catchErr(f: () => unknown): NumgateError {
-  try {
-    f();
-  } catch (e) {
-    if (isNumgateError(e)) return e;
-    throw e;
-  }
-  throw new Error("expected a NumgateError");
-}
 
 describe("mergeReports", () => {
   it("splitting a report per run and merging gives the original runs back", () => {

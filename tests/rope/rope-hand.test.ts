@@ -17,12 +17,7 @@ import {
   runPositionsFile,
   type RopeIndexInput,
 } from "../../src/rope/index.ts";
-
-const IMG = 151655;
-const VID = 151656;
-const VS = 151652;
-const VE = 151653;
-const PAD = 151643;
+import { IMG, PAD, qwen3VlInput, VE, VID, VS } from "../../bench/rope.ts";
 
 function text(n: number, base = 1000): number[] {
   return Array.from({ length: n }, (_, i) => base + i);
@@ -32,19 +27,7 @@ function image(n: number): number[] {
 }
 
 function base(ids: number[][], extra: Partial<RopeIndexInput> = {}): RopeIndexInput {
-  const B = ids.length;
-  const S = ids[0]!.length;
-  return {
-    family: "qwen3-vl",
-    imageTokenId: IMG,
-    videoTokenId: VID,
-    visionStartTokenId: VS,
-    spatialMergeSize: 2,
-    batchSize: B,
-    seqLen: S,
-    inputIds: Int32Array.from(ids.flat()),
-    ...extra,
-  };
+  return qwen3VlInput(Int32Array.from(ids.flat()), ids.length, ids[0]!.length, extra);
 }
 
 function plane(r: { positionIds: Int32Array; batchSize: number; seqLen: number }, p: number, b = 0): number[] {

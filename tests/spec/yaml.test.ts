@@ -1,32 +1,8 @@
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { NumgateError, isNumgateError } from "../../src/errors/numgate-error.ts";
-import { SpecError, closest, editDistance, formatFieldPath, lineColOf, loadYamlFile, parseYamlText } from "../../src/spec/yaml.ts";
-import type { SpecIssue } from "../../src/spec/yaml.ts";
+import { closest, editDistance, formatFieldPath, lineColOf, loadYamlFile, parseYamlText } from "../../src/spec/yaml.ts";
 import { GateSpec } from "../fixtures/spec/schemas.ts";
-
-const dir = join(import.meta.dirname, "..", "fixtures", "spec");
-const fixture = (name: string): string => join(dir, name);
-
-/** Runs `fn`, which must throw a NumgateError, and returns it. */
-function thrown(fn: () => unknown): NumgateError {
-  try {
-    fn();
-  } catch (e) {
-    expect(isNumgateError(e), String(e)).toBe(true);
-    return e as NumgateError;
-  }
-  throw new Error("expected a NumgateError, nothing was thrown");
-}
-
-function specError(fn: () => unknown): SpecError {
-  const e = thrown(fn);
-  expect(e).toBeInstanceOf(SpecError);
-  return e as SpecError;
-}
-
-const brief = (i: SpecIssue): [string, number | undefined, number | undefined, string | undefined] => [i.kind, i.line, i.column, i.field];
+import { brief, dir, fixture, specError, thrown } from "../helpers/spec.ts";
 
 describe("loadYamlFile: reading", () => {
   it("returns the validated, typed value of a valid file", () => {
