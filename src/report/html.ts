@@ -48,7 +48,7 @@ td.num{text-align:right;white-space:nowrap}
 span.verdict{display:inline-block}
 .v-pass{color:var(--pass);background:var(--pass-bg)}.v-fail{color:var(--fail);background:var(--fail-bg)}.v-error{color:var(--err);background:var(--err-bg)}.v-skipped{color:var(--skip);background:var(--skip-bg)}
 tr.bad td{background:var(--fail-bg)}tr.first-divergence td{background:#ffd8d3;font-weight:600}tr.waived td{background:var(--err-bg)}
-.muted{color:var(--muted)}.msg{margin:4px 0}
+.muted{color:var(--muted)}.tok{color:var(--muted);margin-left:.3em}.msg{margin:4px 0}
 .rung{border:1px solid var(--line);border-radius:6px;padding:4px 14px 10px;margin:12px 0}
 .rung.r-fail,.rung.r-error{border-left:4px solid var(--fail)}.rung.r-error{border-left-color:var(--err)}
 details{margin:8px 0}summary{cursor:pointer}summary .prompt{font-family:ui-monospace,monospace;background:var(--panel);padding:0 4px;border-radius:3px;white-space:pre-wrap;word-break:break-all}
@@ -97,6 +97,16 @@ export function embedJson(value: unknown): string {
 
 const td = (s: string, cls = ""): string => `<td${cls ? ` class="${cls}"` : ""}>${s}</td>`;
 const tdNum = (s: string): string => `<td class="num">${s}</td>`;
+
+/** A token id with its vocabulary name (when the run carries names), both escaped. */
+type TokenNamer = (id: number | undefined) => string;
+function tokenNamer(run: Run): TokenNamer {
+  return (id) => {
+    if (id === undefined) return "—";
+    const name = run.token_names?.[String(id)];
+    return name === undefined ? String(id) : `${id} <span class="tok">${h(name)}</span>`;
+  };
+}
 
 function unitOf(rung: Rung, key: string, fallback = ""): string {
   return rung.units[key] ?? fallback;
@@ -266,7 +276,7 @@ function visionHtml(ev: VisionEvidence): string {
   return `<table class="vision"><thead><tr><th>tensor</th><th>rows</th><th>cos</th><th>worst-row cos</th><th>worst row</th><th>max abs</th><th>rel L2</th><th>verdict</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
-function positionsHtml(ev: PositionsEvidence): string {
+function positionsHtml(ev: PositionsEvidence, tok: TokenNamer): string {
   const checks = ev.checks
     .map(
       (c) =>
@@ -290,7 +300,7 @@ function positionsHtml(ev: PositionsEvidence): string {
     const rows = c.rows
       .map(
         (r) =>
-          `<tr>${tdNum(String(r.token))}${tdNum(String(r.token_id))}` +
+          `<tr>${tdNum(String(r.token))}${tdNum(tok(r.token_id))}` +
           [0, 1, 2].map((k) => cell(r.expected, r.actual, k, "e")).join("") +
           [0, 1, 2].map((k) => cell(r.expected, r.actual, k, "a")).join("") +
           "</tr>",
@@ -304,7 +314,7 @@ function positionsHtml(ev: PositionsEvidence): string {
   return out;
 }
 
-function teacherForcedHtml(rung: Rung, ev: TeacherForcedEvidence): string {
+function teacherForcedHtml(rung: Rung, ev: TeacherForcedEvidence, tok: TokenNamer): string {
   const marginUnit = unitOf(rung, "margin", "logits");
   const klUnit = unitOf(rung, "kl", "");
   const first = ev.steps.find((s) => !s.match);
@@ -314,8 +324,8 @@ function teacherForcedHtml(rung: Rung, ev: TeacherForcedEvidence): string {
       return (
         `<tr class="${cls}" data-step="${s.step}">` +
         tdNum(String(s.step)) +
-        tdNum(String(s.oracle_token)) +
-        tdNum(String(s.candidate_token)) +
+        tdNum(tok(s.oracle_token)) +
+        tdNum(tok(s.candidate_token)) +
         td(s.match ? "✓" : "✗") +
         tdNum(formatNum(s.oracle_margin)) +
         tdNum(formatNum(s.kl)) +
@@ -328,12 +338,12 @@ function teacherForcedHtml(rung: Rung, ev: TeacherForcedEvidence): string {
     .join("");
   return (
     `<p class="msg"><b>${ev.matches}/${ev.total}</b> top-1 matches; ${ev.near_tie_flips} near-tie flip(s); min oracle margin ${formatNum(ev.min_oracle_margin)} ${h(marginUnit)}; top-k k=${ev.k}.` +
-    (first ? ` First divergence at step <b>${first.step}</b>: oracle ${first.oracle_token}, candidate ${first.candidate_token}, margin ${formatNum(first.oracle_margin)} ${h(marginUnit)}.` : "") +
+    (first ? ` First divergence at step <b>${first.step}</b>: oracle ${tok(first.oracle_token)}, candidate ${tok(first.candidate_token)}, margin ${formatNum(first.oracle_margin)} ${h(marginUnit)}.` : "") +
     `</p><table class="tf-steps"><thead><tr><th>step</th><th>oracle token</th><th>candidate token</th><th>match</th><th>oracle margin (${h(marginUnit)})</th><th>KL${klUnit ? ` (${h(klUnit)})` : ""}</th><th>top-${ev.k} overlap</th><th>near tie</th><th>waived</th></tr></thead><tbody>${rows}</tbody></table>`
   );
 }
 
-function greedyHtml(rung: Rung, ev: GreedyEvidence): string {
+function greedyHtml(rung: Rung, ev: GreedyEvidence, tok: TokenNamer): string {
   const marginUnit = unitOf(rung, "margin", "logits");
   const n = Math.max(ev.oracle_tokens.length, ev.candidate_tokens.length);
   const fd = ev.first_divergence;
@@ -347,30 +357,30 @@ function greedyHtml(rung: Rung, ev: GreedyEvidence): string {
     const c = ev.candidate_tokens[i];
     const same = o === c;
     rows.push(
-      `<tr class="${i === firstStep ? "first-divergence" : same ? "" : "bad"}" data-step="${i}">${tdNum(String(i))}${tdNum(o === undefined ? "—" : String(o))}${tdNum(c === undefined ? "—" : String(c))}${td(same ? "✓" : "✗")}${tdNum(i === fd?.step ? formatNum(fd.oracle_margin) : "")}</tr>`,
+      `<tr class="${i === firstStep ? "first-divergence" : same ? "" : "bad"}" data-step="${i}">${tdNum(String(i))}${tdNum(tok(o))}${tdNum(tok(c))}${td(same ? "✓" : "✗")}${tdNum(i === fd?.step ? formatNum(fd.oracle_margin) : "")}</tr>`,
     );
   }
   return (
     `<p class="msg"><b>${ev.matches}/${ev.total}</b> tokens match` +
     (ev.tolerance ? ` (tolerance ${h(ev.tolerance)}${ev.k === undefined ? "" : `, k=${ev.k}`})` : "") +
     "." +
-    (fd ? ` First divergence at step <b>${fd.step}</b>: oracle ${fd.oracle_token}, candidate ${fd.candidate_token}, oracle margin ${formatNum(fd.oracle_margin)} ${h(marginUnit)}.` : "") +
+    (fd ? ` First divergence at step <b>${fd.step}</b>: oracle ${tok(fd.oracle_token)}, candidate ${tok(fd.candidate_token)}, oracle margin ${formatNum(fd.oracle_margin)} ${h(marginUnit)}.` : "") +
     `</p><table class="greedy-tokens"><thead><tr><th>step</th><th>oracle</th><th>candidate</th><th>match</th><th>oracle margin (${h(marginUnit)})</th></tr></thead><tbody>${rows.join("")}</tbody></table>`
   );
 }
 
-function evidenceHtml(rung: Rung, ev: Evidence): string {
+function evidenceHtml(rung: Rung, ev: Evidence, tok: TokenNamer): string {
   switch (ev.kind) {
     case "layers":
       return layersHtml(rung, ev);
     case "vision":
       return visionHtml(ev);
     case "positions":
-      return positionsHtml(ev);
+      return positionsHtml(ev, tok);
     case "teacher_forced":
-      return teacherForcedHtml(rung, ev);
+      return teacherForcedHtml(rung, ev, tok);
     case "greedy":
-      return greedyHtml(rung, ev);
+      return greedyHtml(rung, ev, tok);
     case "error":
       return (
         `<div class="err">${h(ev.detail)}` +
@@ -381,10 +391,10 @@ function evidenceHtml(rung: Rung, ev: Evidence): string {
   }
 }
 
-function promptHtml(rung: Rung, p: PromptResult): string {
+function promptHtml(rung: Rung, p: PromptResult, tok: TokenNamer): string {
   return (
     `<details class="prompt-result" open data-verdict="${p.verdict}"><summary>${verdictBadge(p.verdict)} <span class="prompt">${h(p.prompt)}</span> — ${h(p.message)}</summary>` +
-    evidenceHtml(rung, p.evidence) +
+    evidenceHtml(rung, p.evidence, tok) +
     "</details>"
   );
 }
@@ -413,7 +423,8 @@ function rungHtml(run: Run, rung: Rung, ri: number, gi: number): string {
       (e.field === undefined ? "" : `\nfield: <code>${h(e.field)}</code>`) +
       "</div>";
   }
-  out += rung.prompts.map((p) => promptHtml(rung, p)).join("");
+  const tok = tokenNamer(run);
+  out += rung.prompts.map((p) => promptHtml(rung, p, tok)).join("");
   return `${out}</section>`;
 }
 

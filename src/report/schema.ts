@@ -271,6 +271,8 @@ export const RunSchema = z
     duration_s: seconds(),
     /** Why the ladder could not start (bad spec, missing oracle, unloadable graph); verdict is then "error". */
     error: RungErrorSchema.optional(),
+    /** Vocabulary names of the token ids in this run's evidence, when the oracle records them. */
+    token_names: z.record(z.string().regex(/^\d+$/), z.string()).optional(),
     /** In ladder order. */
     rungs: z.array(RungSchema),
   })

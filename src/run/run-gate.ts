@@ -120,6 +120,8 @@ export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
         duration_s: reportDuration(total),
         rungs: result.rungs,
       };
+      const names = tokenNames(oracle, result.rungs);
+      if (names !== undefined) run.token_names = names;
       return {
         run,
         timings: { load_s: loadSeconds, inference_s: backend.inferenceSeconds, metrics_s: result.metricSeconds, total_s: total },
@@ -131,6 +133,22 @@ export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
     const err = isNumgateError(e) ? e : new NumgateError("internal", (e as Error).stack ?? String(e));
     return { run: setupErrorRun(req, resolved, candidateName, err), setupError: err, timings: { load_s: 0, inference_s: 0, metrics_s: 0, total_s: (performance.now() - t0) / 1000 } };
   }
+}
+
+/** Names of every token id the evidence mentions, when the oracle's manifest carries a vocabulary. */
+function tokenNames(oracle: Oracle, rungs: readonly Rung[]): Record<string, string> | undefined {
+  if (oracle.manifest.tokens.names === undefined) return undefined;
+  const ids = new Set<number>();
+  for (const rung of rungs) {
+    for (const p of rung.prompts) {
+      const ev = p.evidence;
+      if (ev.kind === "teacher_forced") for (const s of ev.steps) ids.add(s.oracle_token).add(s.candidate_token);
+      if (ev.kind === "greedy") for (const t of [...ev.oracle_tokens, ...ev.candidate_tokens]) ids.add(t);
+      if (ev.kind === "positions") for (const c of ev.checks) for (const r of c.rows) if (r.token_id >= 0) ids.add(r.token_id);
+    }
+  }
+  // Integer-like keys keep ascending order in JS objects: the output is deterministic.
+  return Object.fromEntries([...ids].sort((a, b) => a - b).map((id) => [String(id), oracle.tokenName(id)]));
 }
 
 /** A Run that records why the ladder could not start; every rung it knows of is an error. */
