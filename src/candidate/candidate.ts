@@ -4,23 +4,26 @@ import { NumgateError } from "../errors/numgate-error.ts";
 import { loadJsonFile } from "../spec/json.ts";
 import { CandidateManifestSchema, type CandidateManifest } from "./manifest.ts";
 
+export interface CandidateGraphs {
+  embed: string;
+  vision: string;
+  decoder: string;
+}
+
 export interface Candidate {
   readonly name: string;
   readonly manifestPath: string;
   readonly manifest: CandidateManifest;
-  /** Absolute or cwd-relative paths of the graph files, keyed by role. */
-  readonly paths: { embed: string; vision: string; decoder: string };
+  /** cwd-relative paths of the graph files, keyed by role (absent for an engine that names none). */
+  readonly paths: CandidateGraphs | undefined;
 }
 
 export function loadCandidate(manifestPath: string): Candidate {
   const manifest = loadJsonFile(manifestPath, CandidateManifestSchema, "candidate manifest");
   const dir = dirname(manifestPath);
-  const paths = {
-    embed: join(dir, manifest.files.embed),
-    vision: join(dir, manifest.files.vision),
-    decoder: join(dir, manifest.files.decoder),
-  };
-  for (const [role, p] of Object.entries(paths)) {
+  const files = manifest.files;
+  const paths = files === undefined ? undefined : { embed: join(dir, files.embed), vision: join(dir, files.vision), decoder: join(dir, files.decoder) };
+  for (const [role, p] of Object.entries(paths ?? {})) {
     if (!existsSync(p)) {
       throw new NumgateError("file_not_found", `candidate ${role} graph ${p} does not exist`, {
         file: relative(process.cwd(), manifestPath) || manifestPath,
@@ -32,5 +35,5 @@ export function loadCandidate(manifestPath: string): Candidate {
 }
 
 export function candidateFiles(c: Candidate): string[] {
-  return [c.manifestPath, ...new Set(Object.values(c.paths))];
+  return [c.manifestPath, ...new Set(Object.values(c.paths ?? {}))];
 }

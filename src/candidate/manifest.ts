@@ -21,15 +21,29 @@ export const CandidateManifestSchema = z.looseObject({
   version: z.literal(1),
   name: z.string().min(1),
   model: z.string().min(1),
-  backend: z.enum(["onnx"]),
+  /** "onnx": graphs run in-process by onnxruntime-node; "engine": an external process speaking numgate-engine/1. */
+  backend: z.enum(["onnx", "engine"]),
   description: z.string().default(""),
   healthy: z.boolean().optional(),
   fault: z.looseObject({ kind: z.string() }).nullable().optional(),
-  files: z.strictObject({
-    embed: z.string().min(1),
-    vision: z.string().min(1),
-    decoder: z.string().min(1),
-  }),
+  /** The ONNX graphs (required for "onnx"; for "engine", the files it serves, hashed into the report). */
+  files: z
+    .strictObject({
+      embed: z.string().min(1),
+      vision: z.string().min(1),
+      decoder: z.string().min(1),
+    })
+    .optional(),
+  /**
+   * How to start the engine: argv, run from the project root. "{root}" and "{candidate_dir}" in
+   * an argument are replaced by those folders; "node" is the Node running numgate.
+   */
+  engine: z
+    .strictObject({
+      command: z.array(z.string().min(1)).min(1),
+      timeout_s: z.number().positive().default(120),
+    })
+    .optional(),
   /** The one (t, h, w) patch grid the exported vision tower was traced for. */
   vision_grid: z.tuple([z.number().int(), z.number().int(), z.number().int()]),
   runtime: CandidateRuntimeSchema.default({
@@ -38,5 +52,8 @@ export const CandidateManifestSchema = z.looseObject({
     decode_positions: "rope-delta",
     stale_kv_step: null,
   }),
+}).superRefine((c, ctx) => {
+  if (c.backend === "onnx" && c.files === undefined) ctx.addIssue({ code: "custom", path: ["files"], message: 'an "onnx" candidate needs files: {embed, vision, decoder}' });
+  if (c.backend === "engine" && c.engine === undefined) ctx.addIssue({ code: "custom", path: ["engine"], message: 'an "engine" candidate needs engine: {command: [...]}' });
 });
 export type CandidateManifest = z.infer<typeof CandidateManifestSchema>;

@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { OnnxBackend } from "../backends/onnx/onnx-backend.ts";
+import { openBackend } from "../backends/open.ts";
 import { candidateFiles, loadCandidate } from "../candidate/candidate.ts";
 import { NumgateError, isNumgateError } from "../errors/numgate-error.ts";
 import { runLadder, runVerdict } from "../ladder/run.ts";
@@ -77,13 +77,13 @@ export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
     }
     const candidate = loadCandidate(cand.manifestPath);
     const t = oracle.manifest.text;
-    const backend = await OnnxBackend.open(candidate.paths, {
+    const backend = await openBackend(candidate, {
       layers: t.num_layers,
       kvHeads: t.num_kv_heads,
       headDim: t.head_dim,
       hidden: t.hidden_size,
       deepstackLevels: t.deepstack_levels,
-    });
+    }, req.root);
     const loadSeconds = (performance.now() - t0) / 1000;
     try {
       const session = new Qwen3VLSession(backend, oracle, candidate.manifest.runtime);

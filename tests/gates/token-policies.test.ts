@@ -21,6 +21,7 @@ beforeAll(async () => {
   // The clipped head flips step 6 of mm-colours-a, where the oracle's margin is 0.253 logits.
   const cand = loadCandidate(join(ROOT, "oracles/qwen3-vl-tiny/candidates/fault-int8-clipped-head.json"));
   const t = oracle.manifest.text;
+  if (cand.paths === undefined) throw new Error("fault-int8-clipped-head is an onnx candidate");
   backend = await OnnxBackend.open(cand.paths, { layers: t.num_layers, kvHeads: t.num_kv_heads, headDim: t.head_dim, hidden: t.hidden_size, deepstackLevels: t.deepstack_levels });
   session = new Qwen3VLSession(backend, oracle, cand.manifest.runtime);
 });

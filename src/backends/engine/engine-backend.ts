@@ -1,0 +1,209 @@
+/**
+ * A candidate served by an external engine process (the on-device path: a Metal engine, an MLX
+ * server, anything that speaks numgate-engine/1 on stdin/stdout; see PROTOCOL.md). The engine
+ * keeps its KV caches itself and hands back opaque handles, as a GPU-resident cache would.
+ *
+ * Every failure of the process (it cannot start, exits mid-request, says something malformed,
+ * takes too long, or answers with an error) becomes a NumgateError naming the candidate manifest,
+ * the request and the last lines the engine wrote to stderr.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { NumgateError } from "../../errors/numgate-error.ts";
+import { Tensor } from "../../tensor/tensor.ts";
+import type { BackendCapabilities, DecoderBackend, DecoderStepInputs, DecoderStepOutputs, KvCache, VisionOutputs } from "../backend.ts";
+import type { DecoderDims } from "../onnx/onnx-backend.ts";
+import { encodeMessage, MessageReader, PROTOCOL, type WireMessage } from "./wire.ts";
+
+export interface EngineLaunch {
+  command: string[];
+  cwd: string;
+  timeoutSeconds: number;
+  /** The candidate manifest, named in every error. */
+  manifest: string;
+}
+
+interface EngineCache extends KvCache {
+  handle: number;
+}
+
+interface Pending {
+  op: string;
+  id: number;
+  resolve: (m: WireMessage) => void;
+  reject: (e: NumgateError) => void;
+  timer: NodeJS.Timeout;
+}
+
+const STDERR_LINES = 20;
+
+export class EngineBackend implements DecoderBackend {
+  readonly name: string;
+  capabilities: BackendCapabilities = { isolatedLayers: false, ropeTables: false };
+  private seconds = 0;
+  private nextId = 1;
+  private pending: Pending | undefined;
+  private stderr: string[] = [];
+  private exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private readonly reader: MessageReader;
+
+  private constructor(
+    private readonly launch: EngineLaunch,
+    private readonly child: ChildProcessWithoutNullStreams,
+  ) {
+    this.name = `engine (${launch.command.join(" ")})`;
+    this.reader = new MessageReader(`engine of ${launch.manifest}`);
+    child.stdout.on("data", (chunk: Buffer) => {
+      try {
+        for (const m of this.reader.push(chunk)) this.settle(m);
+      } catch (e) {
+        this.fail(e as NumgateError);
+        child.kill("SIGKILL");
+      }
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      this.stderr.push(...chunk.toString("utf8").split("\n").filter((l) => l.trim() !== ""));
+      if (this.stderr.length > STDERR_LINES) this.stderr = this.stderr.slice(-STDERR_LINES);
+    });
+    // "close", not "exit": stderr is fully read by then, so the engine's last words make it into the error.
+    child.on("close", (code, signal) => {
+      this.exited = { code, signal };
+      const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
+      this.fail(this.error(`engine process ${how} during ${this.pending?.op ?? "idle"} (request ${this.pending?.id ?? "-"})`));
+    });
+  }
+
+  static async open(launch: EngineLaunch, dims: DecoderDims): Promise<EngineBackend> {
+    const [cmd, ...args] = launch.command;
+    if (cmd === undefined) throw new NumgateError("candidate_invalid", "engine.command is empty", { file: launch.manifest, field: "engine.command" });
+    // "node" means the Node running numgate, so an engine written in TS/JS needs no PATH lookup.
+    const exe = cmd === "node" ? process.execPath : cmd;
+    const child = spawn(exe, args, { cwd: launch.cwd, stdio: ["pipe", "pipe", "pipe"] });
+    const backend = new EngineBackend(launch, child);
+    await new Promise<void>((resolve, reject) => {
+      child.once("spawn", () => resolve());
+      child.once("error", (e) =>
+        reject(new NumgateError("backend_failed", `could not start the engine (${launch.command.join(" ")}): ${e.message}`, { file: launch.manifest, field: "engine.command" })),
+      );
+    });
+    const hello = await backend.request("hello", { protocol: PROTOCOL, model: dims });
+    if (hello.header["protocol"] !== PROTOCOL) {
+      throw backend.error(`engine speaks ${JSON.stringify(hello.header["protocol"])}, numgate speaks ${PROTOCOL}`);
+    }
+    const caps = hello.header["capabilities"] as Partial<BackendCapabilities> | undefined;
+    backend.capabilities = { isolatedLayers: caps?.isolatedLayers === true, ropeTables: caps?.ropeTables === true };
+    return backend;
+  }
+
+  get inferenceSeconds(): number {
+    return this.seconds;
+  }
+
+  private error(message: string): NumgateError {
+    const tail = this.stderr.length === 0 ? "" : `\nlast engine stderr:\n  ${this.stderr.join("\n  ")}`;
+    return new NumgateError("backend_failed", `${message}${tail}`, { file: this.launch.manifest, field: "engine" });
+  }
+
+  private settle(m: WireMessage): void {
+    const p = this.pending;
+    if (p === undefined || m.header["id"] !== p.id) {
+      this.fail(this.error(`engine answered request ${String(m.header["id"])} but none with that id is open`));
+      return;
+    }
+    this.pending = undefined;
+    clearTimeout(p.timer);
+    if (m.header["ok"] !== true) {
+      p.reject(this.error(`engine failed ${p.op} (request ${p.id}): ${String(m.header["error"] ?? "no error message")}`));
+    } else {
+      p.resolve(m);
+    }
+  }
+
+  private fail(e: NumgateError): void {
+    const p = this.pending;
+    if (p === undefined) return;
+    this.pending = undefined;
+    clearTimeout(p.timer);
+    p.reject(e);
+  }
+
+  private request(op: string, fields: Record<string, unknown>, tensors: Record<string, Tensor> = {}): Promise<WireMessage> {
+    if (this.exited !== undefined) {
+      return Promise.reject(this.error(`engine process is gone (exit code ${this.exited.code}); cannot run ${op}`));
+    }
+    const id = this.nextId++;
+    const t0 = performance.now();
+    return new Promise<WireMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.fail(this.error(`engine did not answer ${op} (request ${id}) within ${this.launch.timeoutSeconds} s`));
+        this.child.kill("SIGKILL");
+      }, this.launch.timeoutSeconds * 1000);
+      this.pending = {
+        op,
+        id,
+        timer,
+        resolve: (m) => {
+          this.seconds += (performance.now() - t0) / 1000;
+          resolve(m);
+        },
+        reject,
+      };
+      this.child.stdin.write(encodeMessage({ id, op, ...fields }, tensors));
+    });
+  }
+
+  private tensor(m: WireMessage, name: string, op: string): Tensor {
+    const t = m.tensors.get(name);
+    if (t === undefined) throw this.error(`engine's ${op} answer has no tensor "${name}" (has: ${[...m.tensors.keys()].join(", ") || "none"})`);
+    return t;
+  }
+
+  async embed(ids: readonly number[]): Promise<Float32Array> {
+    const m = await this.request("embed", {}, { input_ids: Tensor.from("i64", [1, ids.length], BigInt64Array.from(ids, (x) => BigInt(x))) });
+    return this.tensor(m, "inputs_embeds", "embed").toFloat32();
+  }
+
+  async vision(pixelValues: Tensor): Promise<VisionOutputs> {
+    const m = await this.request("vision", {}, { pixel_values: pixelValues });
+    const deepstack = [...m.tensors.keys()].filter((k) => k.startsWith("deepstack_")).sort((a, b) => Number(a.slice(10)) - Number(b.slice(10)));
+    return { embeds: this.tensor(m, "image_embeds", "vision"), deepstack: deepstack.map((k) => this.tensor(m, k, "vision")) };
+  }
+
+  async decode(x: DecoderStepInputs): Promise<DecoderStepOutputs> {
+    const S = x.seqLen;
+    const H = x.inputsEmbeds.length / S;
+    const K = x.deepstack.length / (S * H);
+    const tensors: Record<string, Tensor> = {
+      inputs_embeds: Tensor.from("f32", [1, S, H], x.inputsEmbeds),
+      position_ids: Tensor.from("i64", [3, 1, S], BigInt64Array.from(x.positionIds, (v) => BigInt(v))),
+      deepstack: Tensor.from("f32", [K, 1, S, H], x.deepstack),
+    };
+    if (x.isolate !== undefined) {
+      if (!this.capabilities.isolatedLayers) throw this.error("this engine cannot isolate a layer (hello did not announce isolatedLayers)");
+      tensors["isolate_input"] = Tensor.from("f32", [1, S, H], x.isolate.input);
+    }
+    const cache = x.cache as EngineCache | null;
+    const m = await this.request("decode", { cache: cache?.handle ?? null, ...(x.isolate === undefined ? {} : { isolate_layer: x.isolate.layer }) }, tensors);
+    const handle = m.header["cache"];
+    const length = m.header["cache_length"];
+    if (typeof handle !== "number" || typeof length !== "number") throw this.error(`engine's decode answer lacks a numeric cache handle and cache_length`);
+    const out: DecoderStepOutputs = {
+      logits: this.tensor(m, "logits", "decode"),
+      hidden: this.tensor(m, "hidden_states", "decode"),
+      cache: { handle, length } as EngineCache,
+    };
+    if (m.tensors.has("rope_cos") && m.tensors.has("rope_sin")) {
+      out.ropeCos = this.tensor(m, "rope_cos", "decode");
+      out.ropeSin = this.tensor(m, "rope_sin", "decode");
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    if (this.exited !== undefined) return;
+    const gone = new Promise<void>((resolve) => this.child.once("close", () => resolve()));
+    this.child.stdin.end(encodeMessage({ id: this.nextId++, op: "shutdown" }));
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), 2000);
+    await gone;
+    clearTimeout(timer);
+  }
+}
