@@ -86,7 +86,7 @@ export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
     }, req.root);
     const loadSeconds = (performance.now() - t0) / 1000;
     try {
-      const session = new Qwen3VLSession(backend, oracle, candidate.manifest.runtime);
+      const session = new Qwen3VLSession(backend, oracle, candidate.manifest.runtime, candidate.manifest.vision_grid);
       const known = oracle.prompts.map((p) => p.name);
       const prompts = r.spec.prompts ?? known;
       for (const p of prompts) {

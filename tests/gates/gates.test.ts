@@ -2,8 +2,12 @@
  * Every gate kind passes a healthy candidate and fails a deliberately broken one, naming where.
  * Candidates are the committed ONNX exports of the recorded tiny model (oracles/qwen3-vl-tiny).
  */
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { MM, TEXT, gateRun, prompt, rung } from "../helpers/gate-runs.ts";
+import { runGate } from "../../src/run/run-gate.ts";
+import { MM, ROOT, TEXT, gateRun, prompt, rung } from "../helpers/gate-runs.ts";
 
 describe("positions gate", () => {
   it("passes fp32: numgate's port, the engine formula, decode resume and rope tables all exact", async () => {
@@ -175,5 +179,24 @@ describe("greedy gate", () => {
     expect(ev.first_divergence?.oracle_token).not.toBe(ev.first_divergence?.candidate_token);
     expect(ev.first_divergence?.oracle_margin).toBeGreaterThan(0);
     expect(r.message).toMatch(/first divergence at step 6: oracle \S+ vs candidate \S+ \(oracle margin [\d.]+ logits\)/);
+  });
+});
+
+describe("fixed-grid vision towers", () => {
+  it("a tower exported for another grid is an error that names both grids, not a backend crash", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "numgate-grid-"));
+    try {
+      const src = join(ROOT, "oracles/qwen3-vl-tiny/candidates");
+      for (const f of ["embed.onnx", "vision-fp32.onnx", "decoder-fp32.onnx"]) cpSync(join(src, f), join(dir, f));
+      const manifest = JSON.parse(readFileSync(join(src, "fp32.json"), "utf8")) as { vision_grid: number[] };
+      manifest.vision_grid = [1, 8, 8];
+      writeFileSync(join(dir, "fp32-grid8.json"), JSON.stringify(manifest));
+      const r = await runGate({ root: ROOT, model: "qwen3-vl-tiny", candidate: join(dir, "fp32-grid8.json"), only: ["vision"] });
+      const vision = r.run.rungs[0];
+      expect(vision?.verdict).toBe("error");
+      expect(vision?.error?.message).toContain('exported for grid (1, 8, 8) but image 0 of prompt "mm-colours-a" has grid (1, 4, 6)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

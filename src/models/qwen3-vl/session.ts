@@ -13,6 +13,7 @@ import { NumgateError } from "../../errors/numgate-error.ts";
 import type { Oracle, OracleDump } from "../../oracle/oracle.ts";
 import type { OraclePrompt } from "../../oracle/manifest.ts";
 import { argmax } from "../../metrics/index.ts";
+import { Tensor } from "../../tensor/tensor.ts";
 import { engineDecodePosition, enginePrefillPositions, hostShiftFor, type HostShift } from "../../rope/index.ts";
 import { ropeIndexOfDump } from "./rope-index.ts";
 
@@ -54,6 +55,25 @@ interface PromptState {
   greedy?: Promise<DecodeRun>;
 }
 
+function concatRows(ts: readonly Tensor[]): Tensor {
+  const width = ts[0]?.shape[1] ?? 0;
+  const data = new Float32Array(ts.reduce((a, t) => a + t.size, 0));
+  let off = 0;
+  for (const t of ts) {
+    data.set(t.toFloat32(), off);
+    off += t.size;
+  }
+  return Tensor.from("f32", [data.length / Math.max(1, width), width], data);
+}
+
+function concatVision(outs: readonly VisionOutputs[]): VisionOutputs {
+  const levels = outs[0]?.deepstack.length ?? 0;
+  return {
+    embeds: concatRows(outs.map((o) => o.embeds)),
+    deepstack: Array.from({ length: levels }, (_, k) => concatRows(outs.map((o) => o.deepstack[k] as Tensor))),
+  };
+}
+
 export class Qwen3VLSession {
   private readonly state = new Map<string, PromptState>();
   readonly hidden: number;
@@ -64,6 +84,8 @@ export class Qwen3VLSession {
     readonly backend: DecoderBackend,
     readonly oracle: Oracle,
     readonly runtime: CandidateRuntime,
+    /** The one (t, h, w) patch grid a fixed-grid vision tower was exported for, if it is one. */
+    readonly visionGrid?: readonly number[],
   ) {
     const t = oracle.manifest.text;
     this.hidden = t.hidden_size;
@@ -95,7 +117,28 @@ export class Qwen3VLSession {
     st.vision ??= (async () => {
       const { dump } = this.prompt(name);
       if (!dump.has("inputs.pixel_values")) return null;
-      return this.backend.vision(dump.get("inputs.pixel_values"));
+      const pixels = dump.get("inputs.pixel_values");
+      const grids = dump.get("inputs.image_grid_thw").toNumbers();
+      const images = grids.length / 3;
+      // Ports run the tower once per image (fixed-grid towers cannot do otherwise), then concatenate.
+      const width = pixels.shape[1] ?? 0;
+      const all = pixels.toFloat32();
+      const outs: VisionOutputs[] = [];
+      let row = 0;
+      for (let k = 0; k < images; k++) {
+        const grid = grids.slice(3 * k, 3 * k + 3);
+        if (this.visionGrid !== undefined && grid.some((g, i) => g !== this.visionGrid?.[i])) {
+          throw new NumgateError(
+            "candidate_invalid",
+            `the candidate's vision tower was exported for grid (${this.visionGrid.join(", ")}) but image ${k} of prompt "${name}" has grid (${grid.join(", ")}); export a tower for that grid or one with a dynamic grid`,
+            { field: "vision_grid" },
+          );
+        }
+        const rows = (grid[0] ?? 0) * (grid[1] ?? 0) * (grid[2] ?? 0);
+        outs.push(await this.backend.vision(Tensor.from("f32", [rows, width], all.slice(row * width, (row + rows) * width))));
+        row += rows;
+      }
+      return outs.length === 1 ? (outs[0] ?? null) : concatVision(outs);
     })();
     return st.vision;
   }
