@@ -129,6 +129,14 @@ def record_prompt(model, cfg, prompt: dict, device) -> tuple[dict[str, torch.Ten
         meta["output_hidden_states_includes_deepstack"] = bool(torch.equal(h1[img], cap.ins[1][0][img]))
         meta["output_hidden_states_equals_layer_out"] = bool(torch.equal(h1, cap.outs[0][0]))
 
+    # The prefill KV cache, [L, 1, kv_heads, S, head_dim]: the cache-seeded decode rung loads it into
+    # the candidate and decodes one step, which isolates decode from prefill. generate() decodes its
+    # first step from exactly this cache, so greedy.logits[1] is that step's reference.
+    model.model.rope_deltas = None
+    cached = model(input_ids=ids, mm_token_type_ids=tt, use_cache=True, **mm).past_key_values
+    t["cache.keys"] = torch.stack([layer.keys for layer in cached.layers]).float().cpu()
+    t["cache.values"] = torch.stack([layer.values for layer in cached.layers]).float().cpu()
+
     # Greedy rollout with the KV cache, through transformers' own generate().
     from transformers import GenerationConfig
     gc = GenerationConfig(max_new_tokens=GREEDY_STEPS, min_new_tokens=GREEDY_STEPS, do_sample=False,
