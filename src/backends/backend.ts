@@ -50,6 +50,8 @@ export interface BackendCapabilities {
   isolatedLayers: boolean;
   /** Exposes the rotary cos/sin tables it computed. */
   ropeTables: boolean;
+  /** Can start decoding from a KV cache given from outside (the oracle's). */
+  seededCache: boolean;
 }
 
 export interface DecoderBackend {
@@ -59,6 +61,8 @@ export interface DecoderBackend {
   embed(ids: readonly number[]): Promise<Float32Array>;
   vision(pixelValues: Tensor): Promise<VisionOutputs>;
   decode(inputs: DecoderStepInputs): Promise<DecoderStepOutputs>;
+  /** A cache holding these keys and values, [L, 1, kv_heads, P, head_dim] each (when seededCache). */
+  seedCache(keys: Tensor, values: Tensor): Promise<KvCache>;
   /** Seconds spent inside the runtime so far (for the bench split). */
   readonly inferenceSeconds: number;
   close(): Promise<void>;

@@ -49,6 +49,14 @@ export function calibrateFromRun(run: Run, headroom = 10): RungCalibration[] {
         out.push({ rung: rung.id, thresholds: { min_cos: cosThreshold(cos, headroom), min_cos_worst_row: cosThreshold(worst, headroom) }, floor: { cos, cos_worst_row: worst } });
         break;
       }
+      case "seeded_decode": {
+        const cos = Math.min(...ev.flatMap((e) => (e.kind === "seeded_decode" ? [e.logits_cos ?? -1] : [])));
+        if (ev.some((e) => e.kind === "seeded_decode" && !e.match)) {
+          throw new NumgateError("candidate_invalid", `the reference ${run.candidate} changes the top-1 of the cache-seeded decode step; a healthy reference must not`);
+        }
+        out.push({ rung: rung.id, thresholds: { min_logit_cos: cosThreshold(cos, headroom) }, floor: { logits_cos: cos } });
+        break;
+      }
       case "teacher_forced": {
         const kl = Math.max(...ev.flatMap((e) => (e.kind === "teacher_forced" ? e.steps.map((s) => s.kl ?? Infinity) : [])));
         const matches = Math.min(...ev.flatMap((e) => (e.kind === "teacher_forced" ? [e.matches] : [])));

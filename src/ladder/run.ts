@@ -8,6 +8,7 @@ import type { Gate, GateContext } from "../gates/gate.ts";
 import { greedyGate } from "../gates/greedy.ts";
 import { layersGate } from "../gates/layers.ts";
 import { positionsGate } from "../gates/positions.ts";
+import { seededDecodeGate } from "../gates/seeded-decode.ts";
 import { teacherForcedGate } from "../gates/teacher-forced.ts";
 import { visionGate } from "../gates/vision.ts";
 import type { Qwen3VLSession } from "../models/qwen3-vl/session.ts";
@@ -20,6 +21,7 @@ export const GATES: Readonly<Record<RungKind, Gate>> = {
   positions: positionsGate,
   vision: visionGate,
   layers: layersGate,
+  seeded_decode: seededDecodeGate,
   teacher_forced: teacherForcedGate,
   greedy: greedyGate,
 };

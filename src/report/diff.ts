@@ -204,7 +204,7 @@ class Ctx {
   }
 }
 
-const COS_METRICS = new Set(["cos", "cos_worst_row", "isolated_cos"]);
+const COS_METRICS = new Set(["cos", "cos_worst_row", "isolated_cos", "logits_cos"]);
 
 function metric(ctx: Ctx, scope: string, name: string, b: number | null | undefined, a: number | null | undefined, out: MetricDelta[]): void {
   const bv = b ?? null;
@@ -319,6 +319,12 @@ function promptDiff(ctx: Ctx, kind: RungKind, b: PromptResult | undefined, a: Pr
       metric(ctx, `check ${p.key.split("\u0000")[0] ?? p.key}`, "mismatches", p.base?.mismatches, p.head?.mismatches, metrics);
       metric(ctx, `check ${p.key.split("\u0000")[0] ?? p.key}`, "compared", p.base?.compared, p.head?.compared, metrics);
     }
+  }
+  if (eb?.kind === "seeded_decode" || ea?.kind === "seeded_decode") {
+    const sb = eb?.kind === "seeded_decode" ? eb : undefined;
+    const sa = ea?.kind === "seeded_decode" ? ea : undefined;
+    metric(ctx, "summary", "logits_cos", sb?.logits_cos, sa?.logits_cos, metrics);
+    metric(ctx, "summary", "candidate_top1", sb?.candidate_top1, sa?.candidate_top1, metrics);
   }
   if (eb?.kind === "teacher_forced" || ea?.kind === "teacher_forced") {
     const tb = eb?.kind === "teacher_forced" ? eb : undefined;

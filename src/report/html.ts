@@ -377,6 +377,11 @@ function evidenceHtml(rung: Rung, ev: Evidence, tok: TokenNamer): string {
       return visionHtml(ev);
     case "positions":
       return positionsHtml(ev, tok);
+    case "seeded_decode":
+      return (
+        `<p class="msg">Seeded with the oracle's prefill cache (${ev.cache_length} tokens), fed ${tok(ev.fed_token)} at position (${ev.position.join(", ")}): ` +
+        `logits cos <b>${formatCos(ev.logits_cos)}</b>, KL ${formatNum(ev.kl)} nats; top-1 oracle ${tok(ev.oracle_top1)}, candidate ${tok(ev.candidate_top1)} ${ev.match ? "✓" : "✗"}; oracle margin ${formatNum(ev.oracle_margin)} logits.</p>`
+      );
     case "teacher_forced":
       return teacherForcedHtml(rung, ev, tok);
     case "greedy":

@@ -85,6 +85,11 @@ function promptBody(p: PromptResult): string[] {
         );
       }
       break;
+    case "seeded_decode":
+      lines.push(
+        `seeded with ${ev.cache_length} cached tokens, fed ${ev.fed_token} at (${ev.position.join(", ")}): logits cos ${formatCos(ev.logits_cos)}, top-1 oracle ${ev.oracle_top1} candidate ${ev.candidate_top1}`,
+      );
+      break;
     case "teacher_forced": {
       lines.push(`${ev.matches}/${ev.total} top-1 matches, ${ev.near_tie_flips} near-tie flips, min oracle margin ${formatNum(ev.min_oracle_margin)} logits`);
       const m = ev.steps.find((s) => !s.match);

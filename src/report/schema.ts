@@ -29,7 +29,7 @@ export type Verdict = z.infer<typeof VerdictSchema>;
 export const RunVerdictSchema = z.enum(["pass", "fail", "error"]);
 export type RunVerdict = z.infer<typeof RunVerdictSchema>;
 
-export const RungKindSchema = z.enum(["positions", "vision", "layers", "teacher_forced", "greedy"]);
+export const RungKindSchema = z.enum(["positions", "vision", "layers", "seeded_decode", "teacher_forced", "greedy"]);
 export type RungKind = z.infer<typeof RungKindSchema>;
 export const RUNG_KINDS: readonly RungKind[] = RungKindSchema.options;
 
@@ -123,6 +123,24 @@ export const LayersEvidenceSchema = z.strictObject({
 });
 export type LayersEvidence = z.infer<typeof LayersEvidenceSchema>;
 
+/** One decode step run from the oracle's own prefill KV cache: decode isolated from prefill. */
+export const SeededDecodeEvidenceSchema = z.strictObject({
+  kind: z.literal("seeded_decode"),
+  /** Tokens in the oracle cache the candidate was seeded with. */
+  cache_length: count(),
+  fed_token: z.number().int(),
+  /** Position the candidate's host gave the fed token (T, H, W). */
+  position: Triple,
+  logits_cos: metric(),
+  kl: metric(),
+  oracle_top1: z.number().int(),
+  candidate_top1: z.number().int(),
+  match: z.boolean(),
+  /** Oracle top-1 minus top-2 at this step, in logits. */
+  oracle_margin: metric(),
+});
+export type SeededDecodeEvidence = z.infer<typeof SeededDecodeEvidenceSchema>;
+
 export const TeacherForcedStepSchema = z.strictObject({
   step: count(),
   oracle_token: z.number().int(),
@@ -179,6 +197,7 @@ export const EvidenceSchema = z.discriminatedUnion("kind", [
   PositionsEvidenceSchema,
   VisionEvidenceSchema,
   LayersEvidenceSchema,
+  SeededDecodeEvidenceSchema,
   TeacherForcedEvidenceSchema,
   GreedyEvidenceSchema,
   ErrorEvidenceSchema,

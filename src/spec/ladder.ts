@@ -10,6 +10,7 @@ export const THRESHOLDS_BY_KIND: Readonly<Record<RungKind, readonly string[]>> =
   positions: [],
   vision: ["min_cos", "min_cos_worst_row"],
   layers: ["min_cos", "min_cos_worst_row"],
+  seeded_decode: ["min_logit_cos"],
   teacher_forced: ["min_matches", "near_tie_margin", "max_kl", "top_k"],
   greedy: ["min_matches", "top_k"],
 };
@@ -18,6 +19,7 @@ export const OPTIONS_BY_KIND: Readonly<Record<RungKind, readonly string[]>> = {
   positions: ["rope_table_tolerance", "padded_batches"],
   vision: [],
   layers: ["isolated"],
+  seeded_decode: [],
   teacher_forced: ["waive_near_ties"],
   greedy: ["tolerance"],
 };
@@ -25,6 +27,7 @@ export const OPTIONS_BY_KIND: Readonly<Record<RungKind, readonly string[]>> = {
 export const ThresholdsSchema = z.strictObject({
   min_cos: z.number().min(-1).max(1).optional(),
   min_cos_worst_row: z.number().min(-1).max(1).optional(),
+  min_logit_cos: z.number().min(-1).max(1).optional(),
   min_matches: z.number().int().nonnegative().optional(),
   near_tie_margin: z.number().nonnegative().optional(),
   max_kl: z.number().nonnegative().optional(),

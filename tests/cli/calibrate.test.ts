@@ -109,7 +109,7 @@ describe("numgate calibrate qwen3-vl-tiny --reference int8", () => {
     const { root, r } = await runs.write;
     expect(r.code, r.transcript).toBe(0);
     const p = printed(r.stdout);
-    expect([...p.keys()]).toEqual(["vision", "layers", "teacher_forced", "greedy"]);
+    expect([...p.keys()]).toEqual(["vision", "layers", "seeded_decode", "teacher_forced", "greedy"]);
     expect(r.stdout).toContain(`wrote thresholds for int8 into ${root.spec}`);
   });
 
@@ -192,7 +192,7 @@ describe("numgate calibrate: nothing written", () => {
     expect(readText(root.spec)).toBe(before);
     expect(r.stdout).not.toContain("wrote thresholds");
     const dry = printed(r.stdout);
-    expect([...dry.keys()]).toEqual(["vision", "layers", "teacher_forced", "greedy"]);
+    expect([...dry.keys()]).toEqual(["vision", "layers", "seeded_decode", "teacher_forced", "greedy"]);
     // Same inputs, same deterministic thresholds as the writing run.
     for (const [rung, v] of printed(wrote.stdout)) expect(dry.get(rung)?.thresholds, rung).toEqual(v.thresholds);
   });

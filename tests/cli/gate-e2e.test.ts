@@ -84,15 +84,15 @@ describe("numgate gate (default: qwen3-vl-tiny / fp32)", () => {
     expect(r.code, r.transcript).toBe(0);
     expect(r.stdout).toContain(`PASS ${MODEL}/fp32 (${SPEC_REL}`);
     for (const id of RUNG_IDS) expect(r.stdout).toMatch(new RegExp(`^\\s+PASS\\s+${id}\\s`, "m"));
-    expect(r.stdout).toContain("numgate: all gates passed — 1 run(s) (1 pass, 0 fail, 0 error); rungs: 5 pass, 0 fail, 0 error, 0 skipped");
+    expect(r.stdout).toContain("numgate: all gates passed — 1 run(s) (1 pass, 0 fail, 0 error); rungs: 6 pass, 0 fail, 0 error, 0 skipped");
     expect(r.stdout).toContain(`reports: ${join(dir, "report.json")}, ${join(dir, "junit.xml")}, ${join(dir, "report.html")}`);
     // Progress goes to stderr, one line per rung.
-    expect(r.stderr).toContain(`[1/5] ${MODEL}/fp32 positions PASS`);
-    expect(r.stderr).toContain(`[5/5] ${MODEL}/fp32 greedy PASS`);
+    expect(r.stderr).toContain(`[1/6] ${MODEL}/fp32 positions PASS`);
+    expect(r.stderr).toContain(`[6/6] ${MODEL}/fp32 greedy PASS`);
     expect(reportFilesIn(dir)).toEqual([...REPORT_FILES]);
   });
 
-  it("report.json validates and has one passing run with 5 passing rungs", async () => {
+  it("report.json validates and has one passing run with 6 passing rungs", async () => {
     const g = await runs.fp32;
     const rep = report(g); // throws on any schema violation
     expect(rep.runs).toHaveLength(1);

@@ -67,11 +67,16 @@ const FAULTS: PlantedFault[] = [
     location: (ps) => `layer ${ev(ps, MM, "layers").first_failing?.layer} (isolated: layer ${ev(ps, MM, "layers").first_failing_isolated?.layer})`,
   },
   {
+    // The damaged head shows first in the cache-seeded step's logits (top-1 still kept there),
+    // then as flipped teacher-forced steps; the layers before the head all pass.
     candidate: "fault-int8-clipped-head",
-    rung: "teacher_forced",
+    rung: "seeded_decode",
     verdict: "fail",
-    location: (ps) => `flipped steps ${ev(ps, MM, "teacher_forced").steps.filter((s) => !s.match).map((s) => s.step).join(",")}`,
-    alsoWithKeepGoing: ["greedy"],
+    location: (ps) => {
+      const s = ev(ps, MM, "seeded_decode");
+      return `logits cos ${s.logits_cos !== null && s.logits_cos < 0.9999 ? "< 0.9999" : s.logits_cos}, top-1 ${s.match ? "kept" : "flipped"}`;
+    },
+    alsoWithKeepGoing: ["teacher_forced", "greedy"],
   },
   {
     candidate: "fault-decode-position",
@@ -104,7 +109,7 @@ const EXPECTED_LOCATION: Record<string, string> = {
   "fault-vision-merge-order": "embeds worst row 1",
   "fault-deepstack-shifted": "layer 0; text-only prompt pass",
   "fault-layer-perturbed": "layer 3 (isolated: layer 3)",
-  "fault-int8-clipped-head": "flipped steps 6",
+  "fault-int8-clipped-head": "logits cos < 0.9999, top-1 kept",
   "fault-decode-position": "decode decode step 1 (cache index 13)",
   "fault-stale-kv": "first flipped step 6",
   "fault-fp16-overflow": "hidden_states layer 2",
@@ -145,6 +150,7 @@ describe("healthy builds pass the whole ladder: no false alarms", () => {
       ["positions", "pass"],
       ["vision", "pass"],
       ["layers", "pass"],
+      ["seeded_decode", "pass"],
       ["teacher_forced", "pass"],
       ["greedy", "pass"],
     ]);

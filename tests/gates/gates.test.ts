@@ -125,6 +125,33 @@ describe("layers gate", () => {
   });
 });
 
+describe("seeded-decode gate", () => {
+  it("passes fp32: one step from the oracle's prefill cache reproduces the oracle's logits", async () => {
+    const r = rung(await gateRun("fp32", { only: ["seeded_decode"] }), "seeded_decode");
+    expect(r.verdict).toBe("pass");
+    for (const p of r.prompts) {
+      if (p.evidence.kind !== "seeded_decode") throw new Error("wrong evidence");
+      expect(p.evidence.match).toBe(true);
+      expect(p.evidence.logits_cos).toBeGreaterThan(0.99999);
+    }
+  });
+
+  it("fails a decode step at the wrong position, naming the position it used", async () => {
+    const r = rung(await gateRun("fault-decode-position", { only: ["seeded_decode"] }), "seeded_decode");
+    expect(r.verdict).toBe("fail");
+    const ev = prompt(r, MM).evidence;
+    if (ev.kind !== "seeded_decode") throw new Error("wrong evidence");
+    // The oracle's cache holds 13 tokens; the right position is 13 + rope delta (-3) = 10.
+    expect(ev.position).toEqual([13, 13, 13]);
+    expect(ev.logits_cos).toBeLessThan(0.9999);
+    expect(r.message).toContain("fed blue at (13, 13, 13)");
+  });
+
+  it("cannot see a cache that goes stale later: one step from a correct cache passes", async () => {
+    expect(rung(await gateRun("fault-stale-kv", { only: ["seeded_decode"] }), "seeded_decode").verdict).toBe("pass");
+  });
+});
+
 describe("teacher-forced gate", () => {
   it("passes fp32 and int8 with every step matching; margins in logits are reported", async () => {
     for (const c of ["fp32", "int8"]) {

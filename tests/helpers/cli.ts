@@ -25,7 +25,7 @@ export const MANIFEST_REL = `${ORACLE_REL}/manifest.json`;
 export const PROMPTS_REL = `${ORACLE_REL}/prompts`;
 export const CANDIDATES_REL = `${ORACLE_REL}/candidates`;
 /** The ladder's rungs, in order. */
-export const RUNG_IDS = ["positions", "vision", "layers", "teacher_forced", "greedy"] as const;
+export const RUNG_IDS = ["positions", "vision", "layers", "seeded_decode", "teacher_forced", "greedy"] as const;
 export const REPORT_FILES = ["report.json", "junit.xml", "report.html"] as const;
 export type ReportFile = (typeof REPORT_FILES)[number];
 

@@ -38,7 +38,7 @@ const STDERR_LINES = 20;
 
 export class EngineBackend implements DecoderBackend {
   readonly name: string;
-  capabilities: BackendCapabilities = { isolatedLayers: false, ropeTables: false };
+  capabilities: BackendCapabilities = { isolatedLayers: false, ropeTables: false, seededCache: false };
   private seconds = 0;
   private nextId = 1;
   private pending: Pending | undefined;
@@ -90,7 +90,7 @@ export class EngineBackend implements DecoderBackend {
       throw backend.error(`engine speaks ${JSON.stringify(hello.header["protocol"])}, numgate speaks ${PROTOCOL}`);
     }
     const caps = hello.header["capabilities"] as Partial<BackendCapabilities> | undefined;
-    backend.capabilities = { isolatedLayers: caps?.isolatedLayers === true, ropeTables: caps?.ropeTables === true };
+    backend.capabilities = { isolatedLayers: caps?.isolatedLayers === true, ropeTables: caps?.ropeTables === true, seededCache: caps?.seededCache === true };
     return backend;
   }
 
@@ -196,6 +196,15 @@ export class EngineBackend implements DecoderBackend {
       out.ropeSin = this.tensor(m, "rope_sin", "decode");
     }
     return out;
+  }
+
+  async seedCache(keys: Tensor, values: Tensor): Promise<KvCache> {
+    if (!this.capabilities.seededCache) throw this.error("this engine cannot load a cache (hello did not announce seededCache)");
+    const m = await this.request("load_cache", {}, { keys, values });
+    const handle = m.header["cache"];
+    const length = m.header["cache_length"];
+    if (typeof handle !== "number" || typeof length !== "number") throw this.error("engine's load_cache answer lacks a numeric cache handle and cache_length");
+    return { handle, length } as EngineCache;
   }
 
   async close(): Promise<void> {

@@ -85,6 +85,12 @@ async function handle(m: WireMessage): Promise<void> {
       reply(id, { cache: h, cache_length: out.cache.length }, tensors);
       return;
     }
+    case "load_cache": {
+      const h = nextHandle++;
+      caches.set(h, await backend!.seedCache(need(m, "keys"), need(m, "values")));
+      reply(id, { cache: h, cache_length: caches.get(h)!.length });
+      return;
+    }
     case "shutdown":
       await backend?.close();
       process.exit(0);

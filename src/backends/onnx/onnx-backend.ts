@@ -50,6 +50,7 @@ export class OnnxBackend implements DecoderBackend {
     this.capabilities = {
       isolatedLayers: inputs.has("isolate_layer") && inputs.has("isolate_input"),
       ropeTables: outputs.has("rope_cos") && outputs.has("rope_sin"),
+      seededCache: true,
     };
   }
 
@@ -162,6 +163,12 @@ export class OnnxBackend implements DecoderBackend {
       result.ropeSin = t("rope_sin");
     }
     return result;
+  }
+
+  async seedCache(keys: Tensor, values: Tensor): Promise<KvCache> {
+    const k = new ort.Tensor("float32", keys.toFloat32(), [...keys.shape]);
+    const v = new ort.Tensor("float32", values.toFloat32(), [...values.shape]);
+    return { keys: k, values: v, length: keys.shape[3] ?? 0 } as OnnxKvCache;
   }
 
   async close(): Promise<void> {

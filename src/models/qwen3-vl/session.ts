@@ -283,6 +283,26 @@ export class Qwen3VLSession {
     return { logits, tokens, fedPositions };
   }
 
+  /**
+   * One decode step from the oracle's own prefill KV cache: the oracle's first greedy token, at the
+   * position the candidate's host gives cache index S. Decode is then judged apart from prefill.
+   */
+  async seededStep(name: string): Promise<{ logits: Float32Array; fedToken: number; position: Position3; cacheLength: number }> {
+    const { dump } = this.prompt(name);
+    const keys = dump.get("cache.keys");
+    const cache = await this.backend.seedCache(keys, dump.get("cache.values"));
+    const fedToken = dump.get("greedy.tokens").toNumbers()[0] ?? 0;
+    const position = this.positions(name).decodeAt(cache.length);
+    const out = await this.backend.decode({
+      inputsEmbeds: await this.backend.embed([fedToken]),
+      seqLen: 1,
+      positionIds: Int32Array.from(position),
+      deepstack: new Float32Array(this.deepstackLevels * this.hidden),
+      cache,
+    });
+    return { logits: out.logits.toFloat32(), fedToken, position, cacheLength: cache.length };
+  }
+
   /** Teacher forcing: feed the oracle's tokens, collect the candidate's logits at every step. */
   teacherForced(name: string): Promise<DecodeRun> {
     const st = this.s(name);
