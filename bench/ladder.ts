@@ -19,9 +19,12 @@ interface Split {
   total: number;
 }
 
+let rungCount = 0;
+
 async function once(candidate: string, dir: string): Promise<Split> {
   const r = await runGate({ root: ROOT, model: "qwen3-vl-tiny", candidate });
   if (r.run.verdict !== "pass") throw new Error(`bench run of ${candidate} did not pass: ${r.run.verdict}`);
+  rungCount = r.run.rungs.length;
   const t0 = performance.now();
   writeReports(buildReport([r.run]), dir);
   const reporting = (performance.now() - t0) / 1000;
@@ -42,7 +45,7 @@ export async function run(): Promise<void> {
       for (let i = 0; i < 7; i++) warm.push(await once(candidate, dir));
       const m = (k: keyof Split) => `${(median(warm.map((w) => w[k])) * 1000).toFixed(1)} ms`;
       const c = (k: keyof Split) => `${(cold[k] * 1000).toFixed(1)} ms`;
-      console.log(`tiny ladder qwen3-vl-tiny/${candidate} (5 rungs, 3 prompts + 1 padded batch, 6 layers; median of 7 after a cold run)`);
+      console.log(`tiny ladder qwen3-vl-tiny/${candidate} (${rungCount} rungs, 3 prompts + 1 padded batch, 6 layers; median of 7 after a cold run)`);
       console.log(`  load       ${m("load").padStart(10)}   (cold ${c("load")})`);
       console.log(`  inference  ${m("inference").padStart(10)}   (cold ${c("inference")})`);
       console.log(`  metrics    ${m("metrics").padStart(10)}   (cold ${c("metrics")})`);
