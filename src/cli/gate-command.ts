@@ -64,9 +64,10 @@ function defaultCandidate(root: string, model: string): string {
 
 export async function gateCommand(root: string, models: string[], opts: GateCommandOptions): Promise<GateCommandResult> {
   const chosen = models.length === 0 ? [DEFAULT_MODEL] : models;
+  const known = knownModels(root);
   for (const m of chosen) {
-    if (!knownModels(root).includes(m)) {
-      throw new NumgateError("unknown_model", `unknown model "${m}"; known models (gates/*.yaml): ${knownModels(root).join(", ") || "none"}`);
+    if (!known.includes(m)) {
+      throw new NumgateError("unknown_model", `unknown model "${m}"; known models (gates/*.yaml): ${known.join(", ") || "none"}`);
     }
   }
   let items = workItems(root, chosen, opts);
