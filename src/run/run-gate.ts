@@ -62,6 +62,11 @@ export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
     const r = resolved;
     const cand = resolveCandidate(r, req.candidate);
     candidateName = cand.name;
+    // An unknown --rung would select nothing, and a run of nothing must not read as a pass.
+    const rungIds = r.ladder.rungs.map((g) => g.id);
+    for (const id of req.only ?? []) {
+      if (!rungIds.includes(id)) throw new NumgateError("unknown_rung", `no rung "${id}" in ladder ${r.ladder.name} (rungs: ${rungIds.join(", ")})`, { field: "--rung" });
+    }
     let oracle: Oracle;
     try {
       oracle = Oracle.open(r.oracleDir);
@@ -76,6 +81,12 @@ export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
       throw e;
     }
     const candidate = loadCandidate(cand.manifestPath);
+    if (candidate.manifest.model !== r.spec.model) {
+      throw new NumgateError("candidate_invalid", `this candidate is a build of "${candidate.manifest.model}", but the spec gates "${r.spec.model}"`, {
+        file: rel(cand.manifestPath),
+        field: "model",
+      });
+    }
     const t = oracle.manifest.text;
     const backend = await openBackend(candidate, {
       layers: t.num_layers,
