@@ -59,6 +59,7 @@ export async function runLadder(
   opts: LadderRunOptions,
 ): Promise<LadderRunResult> {
   const verdicts = new Map<string, Verdict>();
+  const blocked = new Set<string>();
   const rungs: Rung[] = [];
   let metricSeconds = 0;
   const selected = plans.filter((p) => opts.only === undefined || opts.only.includes(p.spec.id));
@@ -74,11 +75,13 @@ export async function runLadder(
       thresholds: sortedRecord(plan.thresholds),
     };
     opts.onRungStart?.(r, i, selected.length);
-    const blocking = opts.only === undefined && !opts.keepGoing ? r.depends_on.filter((d) => verdicts.get(d) !== "pass") : [];
+    // A dependency holds when it passed or had nothing to check; failed, erred or blocked ones block.
+    const holds = (d: string) => verdicts.get(d) === "pass" || (verdicts.get(d) === "skipped" && !blocked.has(d));
+    const blocking = opts.only === undefined && !opts.keepGoing ? r.depends_on.filter((d) => !holds(d)) : [];
     let rung: Rung;
     if (blocking.length > 0) {
       const reason = blocking.map((d) => `${d} ${verdicts.get(d) === "skipped" ? "was skipped" : verdicts.get(d) === "error" ? "could not be evaluated" : "failed"}`).join(", ");
-      rung = { ...base, verdict: "skipped", message: `skipped: ${reason}`, duration_s: 0, units: {}, skip_reason: `${reason} (use --keep-going to run it anyway)`, prompts: [] };
+      rung = { ...base, verdict: "skipped", message: `skipped: ${reason}`, duration_s: 0, units: {}, skip_reason: `${reason} (use --keep-going to run it anyway)`, blocked_by: blocking, prompts: [] };
     } else {
       const t0 = performance.now();
       const inf0 = session.backend.inferenceSeconds;
@@ -87,7 +90,15 @@ export async function runLadder(
         const out = await GATES[r.kind](ctx);
         const elapsed = (performance.now() - t0) / 1000;
         metricSeconds += Math.max(0, elapsed - (session.backend.inferenceSeconds - inf0));
-        rung = { ...base, verdict: out.verdict, message: out.message, duration_s: reportDuration(elapsed), units: sortedRecord(out.units), prompts: out.prompts };
+        rung = {
+          ...base,
+          verdict: out.verdict,
+          message: out.message,
+          duration_s: reportDuration(elapsed),
+          units: sortedRecord(out.units),
+          ...(out.verdict === "skipped" ? { skip_reason: out.message } : {}),
+          prompts: out.prompts,
+        };
       } catch (e) {
         const err = isNumgateError(e) ? e : new NumgateError("internal", `unexpected failure in the ${r.kind} gate: ${(e as Error).stack ?? String(e)}`);
         rung = {
@@ -102,14 +113,21 @@ export async function runLadder(
       }
     }
     verdicts.set(r.id, rung.verdict);
+    if (rung.blocked_by !== undefined) blocked.add(r.id);
     rungs.push(rung);
     opts.onRungDone?.(rung, i, selected.length);
   }
   return { rungs, metricSeconds };
 }
 
+/**
+ * error beats fail beats pass. A rung skipped because a rung it depends on did not pass fails
+ * the run (it was never shown healthy); a rung with nothing to check (no image among the gated
+ * prompts, a backend without the capability) is skipped with its reason and does not.
+ */
 export function runVerdict(rungs: readonly Rung[]): "pass" | "fail" | "error" {
+  if (rungs.length === 0) return "error";
   if (rungs.some((r) => r.verdict === "error")) return "error";
-  if (rungs.some((r) => r.verdict === "fail" || r.verdict === "skipped")) return "fail";
+  if (rungs.some((r) => r.verdict === "fail" || (r.verdict === "skipped" && r.blocked_by !== undefined))) return "fail";
   return "pass";
 }

@@ -239,6 +239,8 @@ export const RungSchema = z
     /** Unit of each metric that has one, e.g. {"margin": "logits"}. */
     units: z.record(z.string(), z.string()),
     skip_reason: z.string().optional(),
+    /** For a rung skipped because these rungs did not pass; absent when it had nothing to check. */
+    blocked_by: z.array(z.string()).optional(),
     error: RungErrorSchema.optional(),
     prompts: z.array(PromptResultSchema),
   })

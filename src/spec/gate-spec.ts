@@ -26,7 +26,7 @@ export const GateSpecSchema = z.strictObject({
   ladder: z.string().min(1),
   oracle: z.string().min(1),
   /** Oracle prompts to gate; default all. */
-  prompts: z.array(z.string()).optional(),
+  prompts: z.array(z.string()).min(1).optional(),
   default_candidate: z.string().min(1),
   candidates: z.record(z.string(), CandidateEntrySchema),
   thresholds: RungOverrides.default({}),

@@ -31,3 +31,32 @@ describe("runGate guards", () => {
     }
   });
 });
+
+describe("run verdicts", () => {
+  it("a rung with nothing to check is skipped with its reason and does not fail the run; a blocked rung does", async () => {
+    const root = mkdtempSync(join(tmpdir(), "numgate-text-only-"));
+    try {
+      for (const d of ["ladders", "oracles/qwen3-vl-tiny/prompts"]) cpSync(join(ROOT, d), join(root, d), { recursive: true });
+      cpSync(join(ROOT, "oracles/qwen3-vl-tiny/manifest.json"), join(root, "oracles/qwen3-vl-tiny/manifest.json"));
+      for (const f of ["fp32.json", "embed.onnx", "vision-fp32.onnx", "decoder-fp32.onnx", "fault-layer-perturbed.json", "decoder-layer-perturbed.onnx"]) {
+        cpSync(join(ROOT, "oracles/qwen3-vl-tiny/candidates", f), join(root, "oracles/qwen3-vl-tiny/candidates", f));
+      }
+      const spec = readFileSync(join(ROOT, "gates/qwen3-vl-tiny.yaml"), "utf8").replace("default_candidate: fp32", "default_candidate: fp32\nprompts: [text-count]");
+      cpSync(join(ROOT, "gates"), join(root, "gates"), { recursive: true });
+      writeFileSync(join(root, "gates/qwen3-vl-tiny.yaml"), spec);
+
+      const ok = await runGate({ root, model: "qwen3-vl-tiny" });
+      const vision = ok.run.rungs.find((g) => g.id === "vision");
+      expect(vision).toMatchObject({ verdict: "skipped", skip_reason: "no multimodal prompt" });
+      expect(vision?.blocked_by).toBeUndefined();
+      expect(ok.run.verdict).toBe("pass");
+
+      const bad = await runGate({ root, model: "qwen3-vl-tiny", candidate: "fault-layer-perturbed" });
+      const tf = bad.run.rungs.find((g) => g.id === "teacher_forced");
+      expect(tf).toMatchObject({ verdict: "skipped", blocked_by: ["layers"] });
+      expect(bad.run.verdict).toBe("fail");
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
