@@ -42,8 +42,6 @@ export interface DecodeRun {
   /** Candidate logits, one row per step. */
   logits: Float32Array[];
   tokens: number[];
-  /** Position used for each fed token, in feed order. */
-  fedPositions: Position3[];
 }
 
 interface PromptState {
@@ -258,14 +256,12 @@ export class Qwen3VLSession {
     const lastRow = pre.out.logits.toFloat32().slice((S - 1) * V, S * V);
     const logits: Float32Array[] = [lastRow];
     const tokens: number[] = [choose(0, lastRow)];
-    const fedPositions: Position3[] = [];
     let cache: KvCache = pre.out.cache;
     let cacheIndex = S;
     const K = this.deepstackLevels;
     for (let step = 1; step < steps; step++) {
       const fed = tokens[step - 1] ?? 0;
       const pos = pre.positions.decodeAt(cacheIndex);
-      fedPositions.push(pos);
       const out = await this.backend.decode({
         inputsEmbeds: await this.backend.embed([fed]),
         seqLen: 1,
@@ -280,7 +276,7 @@ export class Qwen3VLSession {
       if (this.runtime.stale_kv_step !== step) cache = out.cache;
       cacheIndex++;
     }
-    return { logits, tokens, fedPositions };
+    return { logits, tokens };
   }
 
   /**
