@@ -250,7 +250,7 @@ function layersHtml(rung: Rung, ev: LayersEvidence): string {
     (fi ? ` First failing layer in isolation <b>${fi.layer}</b>, token <b>${fi.token}</b>, cos ${formatCos(fi.cos)}.` : "") +
     `</p>` +
     layerChartSvg(ev, rung.thresholds) +
-    `<div class="legend"><i style="background:#0969da"></i>cos (mean)<i style="background:#8250df;border-radius:0"></i>worst-row cos` +
+    `<div class="legend"><i style="background:#0969da"></i>cos (whole tensor)<i style="background:#8250df;border-radius:0"></i>worst-row cos` +
     (hasIso ? `<i style="background:#1a7f37"></i>isolated cos` : "") +
     `<i style="background:#cf222e"></i>failing layer; dashed line: threshold</div>` +
     `<table class="layers"><thead><tr><th>layer</th><th>cos</th><th>worst-row cos</th><th>worst token</th><th>max abs</th><th>rel L2</th>${hasIso ? "<th>isolated cos</th>" : ""}<th>verdict</th></tr></thead><tbody>${rows}</tbody></table>`
