@@ -7,7 +7,8 @@
  * - Data: {@link Tensor}, safetensors I/O, {@link Oracle}, candidate manifests.
  * - Metrics in float64: cosine, rowCosines, maxAbsDiff, relativeL2, topK, top2Margin, KL.
  * - Reports: schema types, JSON/JUnit/HTML/console renderers, diff and merge.
- * - Backends: the {@link DecoderBackend} interface and the onnxruntime-node implementation.
+ * - Families and backends: the {@link ModelSession} gates see, the family registry, the
+ *   runtime-neutral {@link Backend} interface, the backend registry and the ONNX layouts.
  */
 export { NumgateError, isNumgateError, type NumgateErrorCode } from "./errors/numgate-error.ts";
 export { runGate, type GateRunRequest, type GateRunResult, type GateRunTimings } from "./run/run-gate.ts";
@@ -27,9 +28,13 @@ export { readSafetensors, readSafetensorsSync, parseSafetensors, writeSafetensor
 export { Oracle, type OracleDump } from "./oracle/oracle.ts";
 export { OracleManifestSchema, type OracleManifest } from "./oracle/manifest.ts";
 export { loadCandidate, type Candidate } from "./candidate/candidate.ts";
-export { CandidateManifestSchema, type CandidateManifest, type CandidateRuntime } from "./candidate/manifest.ts";
-export type { DecoderBackend, DecoderStepInputs, DecoderStepOutputs, VisionOutputs, KvCache, BackendCapabilities } from "./backends/backend.ts";
-export { OnnxBackend } from "./backends/onnx/onnx-backend.ts";
-export { Qwen3VLSession } from "./models/qwen3-vl/session.ts";
+export { CandidateManifestSchema, type CandidateManifest } from "./candidate/manifest.ts";
+export type { Backend, BackendCapabilities, ModelShape, StateHandle, StateTensorSpec, StepInputs, StepOutputs, VisionOutputs } from "./backends/backend.ts";
+export { BACKENDS, openBackend, type BackendFactory } from "./backends/registry.ts";
+export { LAYOUTS, type OnnxLayout } from "./backends/onnx/layouts/index.ts";
+export { OnnxRunner } from "./backends/onnx/runner.ts";
+export type { Family } from "./models/family.ts";
+export { FAMILIES, familyNamed } from "./models/registry.ts";
+export type { Capability, ModelSession, DecodeRun, HostPositions, PositionsSupport } from "./models/session.ts";
 export { calibrateFromRun, writeCalibration } from "./calibrate/calibrate.ts";
 export * from "./report/index.ts";

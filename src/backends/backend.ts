@@ -1,68 +1,109 @@
 /**
- * What a gate needs from a runtime that executes a candidate, and nothing else. Every backend
- * (onnxruntime-node today; an external engine process, TF.js, MLX dumps later) implements this
- * one interface, so gates and model adapters never know which runtime they talk to.
+ * What a model session needs from a runtime, and nothing else: embed token ids, run a vision
+ * tower, take one decoder step over named state. Every runtime (onnxruntime-node with one of its
+ * export layouts, an external engine process) implements this one interface, so sessions and
+ * gates never know which runtime they talk to, and nothing here knows a model family: the family
+ * describes its model to the backend as a `ModelShape` (state tensors per layer, extra decoder
+ * inputs), and the backend moves those named tensors.
  *
- * Shapes follow the Qwen3-VL decoder contract (see oracles/record/export_onnx.py): one row,
- * `S` new tokens, `P` cached tokens, `L` layers, `K` DeepStack levels, hidden size `H`.
+ * Conventions: one row (batch 1); `S` new tokens; `P` planes of position ids (3 for M-RoPE, 1
+ * for plain RoPE); `L` decoder layers; hidden size `H`.
  */
 import type { Tensor } from "../tensor/tensor.ts";
 
-export interface VisionOutputs {
-  /** Merged image embeddings [n, H]. */
-  embeds: Tensor;
-  /** DeepStack features, one [n, H] tensor per level. */
-  deepstack: Tensor[];
+/**
+ * One tensor of the decoder's recurrent state, in numgate's canonical naming:
+ * `past.<layer>.key` / `past.<layer>.value` (attention K/V, growing along the sequence), and
+ * `past.<layer>.conv` / `past.<layer>.recurrent` (linear-attention convolution window and
+ * recurrent state, fixed size). Layouts map these names onto their graphs' own.
+ */
+export interface StateTensorSpec {
+  name: string;
+  layer: number;
+  role: "key" | "value" | "conv" | "recurrent";
+  /** Shape of this state before any token (0 along a growing sequence dim). */
+  emptyShape: number[];
 }
 
-/** The backend's KV cache; opaque to callers except for its length. */
-export interface KvCache {
-  readonly length: number;
+/** A family-specific decoder input (e.g. Qwen3-VL's DeepStack features). */
+export interface ExtraInputSpec {
+  name: string;
+  /** Shape with -1 where the step's sequence length goes. */
+  shape: number[];
 }
 
-export interface DecoderStepInputs {
-  /** [1, S, H] float32. */
-  inputsEmbeds: Float32Array;
-  seqLen: number;
-  /** [3, 1, S] planes T, H, W. */
-  positionIds: Int32Array;
-  /** [K, 1, S, H] float32, zeros at non-image positions. */
-  deepstack: Float32Array;
-  /** null for a prefill from an empty cache. */
-  cache: KvCache | null;
-  /** Feed layer `layer` this [1, S, H] input instead of its own (isolated error). */
-  isolate?: { layer: number; input: Float32Array };
+/** How a family describes its decoder to a runtime (sent as-is to engines in `hello`). */
+export interface ModelShape {
+  family: string;
+  layers: number;
+  hidden: number;
+  /** Planes of position ids per token (3 for M-RoPE). */
+  positionPlanes: number;
+  state: StateTensorSpec[];
+  extraInputs: ExtraInputSpec[];
 }
 
-export interface DecoderStepOutputs {
-  /** [1, S, V]. */
-  logits: Tensor;
-  /** [L, 1, S, H]: the residual after every layer, DeepStack additions included. */
-  hidden: Tensor;
-  cache: KvCache;
-  /** [1, S, head_dim] rotary tables the graph used, when it exposes them. */
-  ropeCos?: Tensor;
-  ropeSin?: Tensor;
-}
-
+/** What a backend can do beyond the required minimum. */
 export interface BackendCapabilities {
+  /** Returns the residual stream after every decoder layer. */
+  layerOutputs: boolean;
   /** Can feed one layer an external input (isolated per-layer error). */
   isolatedLayers: boolean;
   /** Exposes the rotary cos/sin tables it computed. */
   ropeTables: boolean;
-  /** Can start decoding from a KV cache given from outside (the oracle's). */
-  seededCache: boolean;
+  /** Can start decoding from a state given from outside (the oracle's prefill cache). */
+  seededState: boolean;
 }
 
-export interface DecoderBackend {
+/** The backend's decoder state; opaque to callers except for the tokens it holds. */
+export interface StateHandle {
+  readonly length: number;
+}
+
+export interface VisionOutputs {
+  /** Merged image embeddings [n, H]. */
+  embeds: Tensor;
+  /** Further per-token outputs of the tower, in the tower's order (Qwen3-VL: DeepStack levels). */
+  extra: Tensor[];
+}
+
+export interface StepInputs {
+  /** [1, S, H] float32. */
+  inputsEmbeds: Float32Array;
+  seqLen: number;
+  /** [P, 1, S] position ids, plane-major. */
+  positionIds: Int32Array;
+  /** The family's extra inputs, by `ExtraInputSpec.name`. */
+  extras: Readonly<Record<string, Tensor>>;
+  /** null for a prefill from an empty state. */
+  state: StateHandle | null;
+  /** Feed layer `layer` this [1, S, H] input instead of its own (isolated error). */
+  isolate?: { layer: number; input: Float32Array };
+  /** Skip the per-layer outputs when the caller will not read them (a backend may ignore this). */
+  wantLayers?: boolean;
+}
+
+export interface StepOutputs {
+  /** [1, S, V]. */
+  logits: Tensor;
+  /** [L, 1, S, H]: the residual after every layer (when `capabilities.layerOutputs`). */
+  hidden?: Tensor;
+  state: StateHandle;
+  /** [1, S, rotary_dim] rotary tables the graph used, when it exposes them. */
+  ropeCos?: Tensor;
+  ropeSin?: Tensor;
+}
+
+export interface Backend {
   readonly name: string;
   readonly capabilities: BackendCapabilities;
   /** Token embeddings [S, H] for the given ids. */
   embed(ids: readonly number[]): Promise<Float32Array>;
-  vision(pixelValues: Tensor): Promise<VisionOutputs>;
-  decode(inputs: DecoderStepInputs): Promise<DecoderStepOutputs>;
-  /** A cache holding these keys and values, [L, 1, kv_heads, P, head_dim] each (when seededCache). */
-  seedCache(keys: Tensor, values: Tensor): Promise<KvCache>;
+  /** One image through the tower; `gridThw` is its patch grid (t, h, w). */
+  vision(pixelValues: Tensor, gridThw: readonly number[]): Promise<VisionOutputs>;
+  step(inputs: StepInputs): Promise<StepOutputs>;
+  /** A state holding these canonical tensors for `length` tokens (when `capabilities.seededState`). */
+  seedState(tensors: ReadonlyMap<string, Tensor>, length: number): Promise<StateHandle>;
   /** Seconds spent inside the runtime so far (for the bench split). */
   readonly inferenceSeconds: number;
   close(): Promise<void>;

@@ -4,36 +4,32 @@ import { NumgateError } from "../errors/numgate-error.ts";
 import { loadJsonFile } from "../spec/json.ts";
 import { CandidateManifestSchema, type CandidateManifest } from "./manifest.ts";
 
-export interface CandidateGraphs {
-  embed: string;
-  vision: string;
-  decoder: string;
-}
-
 export interface Candidate {
   readonly name: string;
   readonly manifestPath: string;
   readonly manifest: CandidateManifest;
-  /** cwd-relative paths of the graph files, keyed by role (absent for an engine that names none). */
-  readonly paths: CandidateGraphs | undefined;
+  /** cwd-relative paths of the graph files, keyed by role (empty for an engine that names none). */
+  readonly paths: Readonly<Record<string, string>>;
+}
+
+function rel(p: string): string {
+  return relative(process.cwd(), p) || p;
 }
 
 export function loadCandidate(manifestPath: string): Candidate {
   const manifest = loadJsonFile(manifestPath, CandidateManifestSchema, "candidate manifest");
   const dir = dirname(manifestPath);
-  const files = manifest.files;
-  const paths = files === undefined ? undefined : { embed: join(dir, files.embed), vision: join(dir, files.vision), decoder: join(dir, files.decoder) };
-  for (const [role, p] of Object.entries(paths ?? {})) {
+  const paths: Record<string, string> = {};
+  for (const [role, file] of Object.entries(manifest.files ?? {})) {
+    const p = join(dir, file);
     if (!existsSync(p)) {
-      throw new NumgateError("file_not_found", `candidate ${role} graph ${p} does not exist`, {
-        file: relative(process.cwd(), manifestPath) || manifestPath,
-        field: `files.${role}`,
-      });
+      throw new NumgateError("file_not_found", `candidate ${role} graph ${p} does not exist`, { file: rel(manifestPath), field: `files.${role}` });
     }
+    paths[role] = p;
   }
   return { name: manifest.name, manifestPath, manifest, paths };
 }
 
 export function candidateFiles(c: Candidate): string[] {
-  return [c.manifestPath, ...new Set(Object.values(c.paths ?? {}))];
+  return [c.manifestPath, ...new Set(Object.values(c.paths))];
 }

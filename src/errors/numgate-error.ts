@@ -15,6 +15,7 @@ export type NumgateErrorCode =
   | "tensor_shape"
   | "dtype_unsupported"
   | "oracle_not_recorded"
+  | "oracle_invalid"
   | "unknown_model"
   | "unknown_rung"
   | "candidate_invalid"

@@ -5,11 +5,11 @@
  * crash) is turned into an `error` rung by the ladder runner.
  */
 import type { Oracle } from "../oracle/oracle.ts";
-import type { Qwen3VLSession } from "../models/qwen3-vl/session.ts";
+import type { ModelSession } from "../models/session.ts";
 import type { PromptResult, Verdict } from "../report/schema.ts";
 
 export interface GateContext {
-  session: Qwen3VLSession;
+  session: ModelSession;
   oracle: Oracle;
   /** Resolved thresholds for this rung (ladder defaults, then spec overrides). */
   thresholds: Readonly<Record<string, number>>;

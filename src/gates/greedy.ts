@@ -8,6 +8,8 @@ import { firstNonFinite, topK } from "../metrics/index.ts";
 import type { PromptResult } from "../report/schema.ts";
 import { combineVerdicts, finiteOrNull, rungMessage, threshold, type Gate } from "./gate.ts";
 
+const GREEDY_STEPS = 24;
+
 export const greedyGate: Gate = async (ctx) => {
   const tolerance = ctx.options["tolerance"] === "topk" ? "topk" : "exact";
   const k = Math.max(1, Math.round(threshold(ctx, "top_k", 5)));
@@ -16,7 +18,7 @@ export const greedyGate: Gate = async (ctx) => {
     const { dump } = ctx.session.prompt(name);
     const oracleTokens = dump.get("greedy.tokens").toNumbers();
     const margins = dump.get("greedy.margins").toFloat32();
-    const run = await ctx.session.greedy(name);
+    const run = await ctx.session.greedy(name, GREEDY_STEPS);
     const total = Math.min(oracleTokens.length, run.tokens.length);
     const minMatches = Math.min(threshold(ctx, "min_matches", total), total);
     const bad = run.logits.findIndex((l) => firstNonFinite(l) >= 0);
@@ -29,7 +31,7 @@ export const greedyGate: Gate = async (ctx) => {
     while (d < total && oracleTokens[d] === run.tokens[d]) d++;
     const matches = d;
     const candidateTokens = run.tokens.slice(0, total);
-    const tn = (id: number) => ctx.oracle.tokenName(id);
+    const tn = (id: number) => ctx.session.tokenName(id);
     let verdict: "pass" | "fail" = matches >= minMatches ? "pass" : "fail";
     let message = `${matches}/${total} tokens identical`;
     const evidence = {

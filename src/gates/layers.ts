@@ -11,15 +11,15 @@ import { combineVerdicts, finiteOrNull, fmt, rungMessage, threshold, type Gate }
 export const layersGate: Gate = async (ctx) => {
   const minCos = threshold(ctx, "min_cos");
   const minWorst = threshold(ctx, "min_cos_worst_row", minCos);
-  const wantIsolated = ctx.options["isolated"] !== false && ctx.session.backend.capabilities.isolatedLayers;
+  const wantIsolated = ctx.options["isolated"] !== false && ctx.session.missing.isolated_layers === undefined;
   const L = ctx.session.layers;
   const H = ctx.session.hidden;
   const results: PromptResult[] = [];
   for (const name of ctx.prompts) {
     const { dump } = ctx.session.prompt(name);
-    const pre = await ctx.session.prefill(name);
-    const hidden = pre.out.hidden.toFloat32();
-    const S = pre.out.hidden.shape[2] ?? 0;
+    const out = await ctx.session.layerOutputs(name);
+    const hidden = out.toFloat32();
+    const S = out.shape[2] ?? 0;
     const n = S * H;
     const rows: LayerRow[] = [];
     // Isolated result per layer: its whole-tensor cosine goes into the row, its verdict and worst

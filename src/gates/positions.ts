@@ -5,11 +5,11 @@
  *   token and plane), or a plain statement that the prompt is outside what the formula expresses;
  * - decode: the position the host gives each decode step equals what generate() used;
  * - rope-tables: the cos/sin tables the graph built match its positions under the model's section
- *   layout (interleaved for Qwen3-VL), naming the first frequency that takes the wrong plane.
+ *   layout (the family's rotary layout), naming the first frequency that takes the wrong plane.
  * Plus the recorded padded batches: numgate's port against transformers, prefill and decode resume.
+ * What is family-specific (the port, the host, the rotary layout) comes from the session.
  */
-import { ropeIndexOfDump } from "../models/qwen3-vl/rope-index.ts";
-import { decodePosition, mropeFrequencyPlanes, ropeInvFreq, type RopePlane } from "../rope/index.ts";
+import type { PositionsSupport, RotaryLayout } from "../models/session.ts";
 import { POSITIONS_MAX_ROWS, type PositionsCheck, type PositionsRow, type PromptResult } from "../report/schema.ts";
 import { combineVerdicts, rungMessage, type Gate, type GateContext } from "./gate.ts";
 
@@ -48,24 +48,23 @@ function describeCheck(c: PositionsCheck): string {
   return `${c.name}: ${c.mismatches}/${c.compared} differ, first at ${where} plane ${c.first.plane.toUpperCase()} (expected ${c.first.expected}, got ${c.first.actual})${c.note === undefined ? "" : ` — ${c.note}`}`;
 }
 
-async function promptChecks(ctx: GateContext, name: string): Promise<PositionsCheck[]> {
+async function promptChecks(ctx: GateContext, support: PositionsSupport, name: string): Promise<PositionsCheck[]> {
   const { dump } = ctx.session.prompt(name);
-  const m = ctx.oracle.manifest;
   const ids = dump.get("inputs.input_ids").toNumbers();
   const S = ids.length;
   const hooked = dump.get("positions.prefill").toInt32Array(); // [3,1,S]
   const checks: PositionsCheck[] = [];
 
-  const port = ropeIndexOfDump(m, dump);
+  const port = support.port(dump);
   const portCheck = comparePositions("numgate-port", (p, t) => hooked[p * S + t] ?? NaN, (p, t) => port.positionIds[p * S + t] ?? NaN, S, (t) => ids[t] ?? -1);
   const recordedDelta = dump.get("positions.rope_delta").toNumbers()[0];
-  if (recordedDelta !== port.mropePositionDeltas[0]) {
+  if (recordedDelta !== port.deltas[0]) {
     portCheck.mismatches++;
-    portCheck.note = `rope delta ${port.mropePositionDeltas[0]} but transformers gave ${recordedDelta}`;
+    portCheck.note = `rope delta ${port.deltas[0]} but transformers gave ${recordedDelta}`;
   }
   checks.push(portCheck);
 
-  const cand = ctx.session.positions(name);
+  const cand = support.host(name);
   const checkName = cand.source === "engine-formula" ? "engine-formula" : "prefill";
   if (!cand.expressible) {
     checks.push({ name: checkName, compared: 0, mismatches: 0, expressible: false, note: `outside what the engine formula can express: ${cand.reason ?? ""}`, rows: [] });
@@ -90,58 +89,53 @@ async function promptChecks(ctx: GateContext, name: string): Promise<PositionsCh
     checks.push(check);
   }
 
-  const backend = ctx.session.backend;
-  if (backend.capabilities.ropeTables && cand.expressible) {
-    const pre = await ctx.session.prefill(name);
-    if (pre.out.ropeCos !== undefined && pre.out.ropeSin !== undefined) {
-      checks.push(ropeTableCheck(ctx, cand.positions, S, pre.out.ropeCos.toFloat32(), pre.out.ropeSin.toFloat32()));
-    }
+  if (ctx.session.missing.rope_tables === undefined && cand.expressible) {
+    const tables = await ctx.session.ropeTables(name);
+    if (tables !== undefined) checks.push(ropeTableCheck(ctx, support.rotary, cand.positions, S, tables.cos.toFloat32(), tables.sin.toFloat32()));
   }
   return checks;
 }
 
-function ropeTableCheck(ctx: GateContext, pos: Int32Array, S: number, cos: Float32Array, sin: Float32Array): PositionsCheck {
-  const t = ctx.oracle.manifest.text;
-  const half = t.head_dim / 2;
-  const planes: RopePlane[] = mropeFrequencyPlanes(t.mrope_section, t.head_dim, t.mrope_interleaved ? "interleaved" : "chunked");
-  const inv = ropeInvFreq(t.rope_theta, t.head_dim);
+function ropeTableCheck(ctx: GateContext, rotary: RotaryLayout, pos: Int32Array, S: number, cos: Float32Array, sin: Float32Array): PositionsCheck {
+  const width = rotary.width;
+  const half = width / 2;
+  const inv = rotary.invFreq;
   const tol = typeof ctx.options["rope_table_tolerance"] === "number" ? (ctx.options["rope_table_tolerance"] as number) : 1e-4;
-  const planeIndex = { T: 0, H: 1, W: 2 } as const;
+  const planeName = (p: number) => (PLANES[p] ?? "t").toUpperCase();
   let mismatches = 0;
   let first: PositionsCheck["first"];
   let note: string | undefined;
   const matches = (tok: number, j: number, p: number) => {
     const a = p * (inv[j] ?? 0);
-    return Math.abs((cos[tok * t.head_dim + j] ?? NaN) - Math.cos(a)) <= tol && Math.abs((sin[tok * t.head_dim + j] ?? NaN) - Math.sin(a)) <= tol;
+    return Math.abs((cos[tok * width + j] ?? NaN) - Math.cos(a)) <= tol && Math.abs((sin[tok * width + j] ?? NaN) - Math.sin(a)) <= tol;
   };
   for (let tok = 0; tok < S; tok++) {
     for (let j = 0; j < half; j++) {
-      const plane = planes[j] ?? "T";
-      const expectedPos = pos[planeIndex[plane] * S + tok] ?? 0;
+      const plane = rotary.planeOfFrequency[j] ?? 0;
+      const expectedPos = pos[plane * S + tok] ?? 0;
       if (matches(tok, j, expectedPos)) continue;
       mismatches++;
       if (first === undefined) {
         const found = ([0, 1, 2] as const).find((pi) => matches(tok, j, pos[pi * S + tok] ?? 0));
         const actual = found === undefined ? -1 : (pos[found * S + tok] ?? -1);
-        first = { token: tok, plane: plane.toLowerCase() as "t" | "h" | "w", expected: expectedPos, actual };
+        first = { token: tok, plane: PLANES[plane] ?? "t", expected: expectedPos, actual };
         note =
-          `rotary frequency ${j} should take plane ${plane} (${t.mrope_interleaved ? "interleaved" : "chunked"} sections ${JSON.stringify(t.mrope_section)})` +
-          (found === undefined ? " but matches no plane" : ` but the table was built from plane ${"THW"[found]}`);
+          `rotary frequency ${j} should take plane ${planeName(plane)} (${rotary.description})` +
+          (found === undefined ? " but matches no plane" : ` but the table was built from plane ${planeName(found)}`);
       }
     }
   }
   return { name: "rope-tables", compared: S * half, mismatches, expressible: true, ...(note === undefined ? {} : { note }), ...(first === undefined ? {} : { first }), rows: [] };
 }
 
-function batchChecks(ctx: GateContext, batchName: string): PositionsCheck[] {
+function batchChecks(ctx: GateContext, support: PositionsSupport, batchName: string): PositionsCheck[] {
   const dump = ctx.oracle.dump(batchName);
-  const m = ctx.oracle.manifest;
   const idsT = dump.get("inputs.input_ids");
   const B = idsT.shape[0] ?? 0;
   const S = idsT.shape[1] ?? 0;
   const ids = idsT.toNumbers();
   const mask = dump.get("inputs.attention_mask").toNumbers();
-  const port = ropeIndexOfDump(m, dump);
+  const port = support.port(dump);
   const pre = dump.get("positions.prefill").toInt32Array(); // [3,B,S]
   const dec = dump.get("positions.decode"); // [3,B,steps]
   const steps = dec.shape[2] ?? 0;
@@ -162,7 +156,7 @@ function batchChecks(ctx: GateContext, batchName: string): PositionsCheck[] {
     const dc = comparePositions(
       `decode row ${b} (left-padded)`,
       (p, i) => d[(p * B + b) * steps + i] ?? NaN,
-      (_p, i) => decodePosition(port, b, i),
+      (p, i) => port.decodeAt(b, i)[p] ?? NaN,
       steps,
       () => -1,
       (i) => S + i,
@@ -183,9 +177,11 @@ export const positionsGate: Gate = async (ctx) => {
       evidence: { kind: "positions", checks },
     };
   };
-  for (const name of ctx.prompts) results.push(summarize(name, await promptChecks(ctx, name)));
+  const support = ctx.session.positions;
+  if (support === undefined) return { verdict: "skipped", message: ctx.session.missing.positions ?? "the session has no positions", prompts: [], units: {} };
+  for (const name of ctx.prompts) results.push(summarize(name, await promptChecks(ctx, support, name)));
   if (ctx.options["padded_batches"] !== false) {
-    for (const b of ctx.oracle.manifest.positions_batches) results.push(summarize(b.name, batchChecks(ctx, b.name)));
+    for (const b of ctx.oracle.manifest.positions_batches) results.push(summarize(b.name, batchChecks(ctx, support, b.name)));
   }
   const verdict = combineVerdicts(results.map((r) => r.verdict));
   return { verdict, message: rungMessage(results, `positions exact on ${results.length} prompts (prefill, decode, rope tables)`), prompts: results, units: {} };

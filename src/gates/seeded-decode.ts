@@ -11,9 +11,8 @@ import { combineVerdicts, finiteOrNull, fmt, rungMessage, threshold, type Gate }
 export const seededDecodeGate: Gate = async (ctx) => {
   const minCos = threshold(ctx, "min_logit_cos", 0.9999);
   const results: PromptResult[] = [];
-  if (!ctx.session.backend.capabilities.seededCache) {
-    return { verdict: "skipped", message: `${ctx.session.backend.name} cannot load an external KV cache`, prompts: [], units: {} };
-  }
+  const missing = ctx.session.missing.seeded_state;
+  if (missing !== undefined) return { verdict: "skipped", message: missing, prompts: [], units: {} };
   for (const name of ctx.prompts) {
     const { dump } = ctx.session.prompt(name);
     const refAll = dump.get("greedy.logits");
@@ -31,7 +30,7 @@ export const seededDecodeGate: Gate = async (ctx) => {
     const margin = finiteOrNull(top2Margin(ref).margin);
     const match = oracleTop1 === candTop1;
     const ok = match && cos !== null && cos >= minCos;
-    const tn = (id: number) => ctx.oracle.tokenName(id);
+    const tn = (id: number) => ctx.session.tokenName(id);
     results.push({
       prompt: name,
       verdict: ok ? "pass" : "fail",
@@ -43,7 +42,7 @@ export const seededDecodeGate: Gate = async (ctx) => {
         kind: "seeded_decode",
         cache_length: step.cacheLength,
         fed_token: step.fedToken,
-        position: step.position,
+        position: [step.position[0] ?? 0, step.position[1] ?? 0, step.position[2] ?? 0],
         logits_cos: cos,
         kl: finiteOrNull(klDivergence(ref, step.logits)),
         oracle_top1: oracleTop1,

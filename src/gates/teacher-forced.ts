@@ -10,6 +10,8 @@ import { argmax, firstNonFinite, klDivergence, topKOverlap } from "../metrics/in
 import type { PromptResult, TeacherForcedStep } from "../report/schema.ts";
 import { combineVerdicts, finiteOrNull, rungMessage, threshold, type Gate } from "./gate.ts";
 
+const TEACHER_FORCED_STEPS = 16;
+
 export const teacherForcedGate: Gate = async (ctx) => {
   const nearTie = threshold(ctx, "near_tie_margin", 0.1);
   const maxKl = ctx.thresholds["max_kl"];
@@ -23,7 +25,7 @@ export const teacherForcedGate: Gate = async (ctx) => {
     const refLogits = dump.get("teacher.logits");
     const V = refLogits.shape[1] ?? 0;
     const ref = refLogits.toFloat32();
-    const run = await ctx.session.teacherForced(name);
+    const run = await ctx.session.teacherForced(name, TEACHER_FORCED_STEPS);
     const minMatches = Math.min(threshold(ctx, "min_matches", run.logits.length), run.logits.length);
     const steps: TeacherForcedStep[] = [];
     let nonFinite: number | undefined;
@@ -58,7 +60,7 @@ export const teacherForcedGate: Gate = async (ctx) => {
     const nearTieFlips = flips.filter((s) => s.near_tie).length;
     const klBad = maxKl === undefined ? [] : steps.filter((s) => s.kl === null || s.kl > maxKl);
     const ok = matches + waived >= minMatches && klBad.length === 0;
-    const name2 = (id: number) => ctx.oracle.tokenName(id);
+    const name2 = (id: number) => ctx.session.tokenName(id);
     const flipText = flips
       .slice(0, 6)
       .map((s) => `step ${s.step} (oracle ${name2(s.oracle_token)} vs ${name2(s.candidate_token)}, oracle margin ${s.oracle_margin?.toFixed(3)} logits${s.near_tie ? ", near-tie" : ""}${s.waived ? ", waived" : ""})`)

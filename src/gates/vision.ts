@@ -14,8 +14,7 @@ export const visionGate: Gate = async (ctx) => {
     if (meta.kind !== "multimodal") continue;
     const vis = await ctx.session.vision(name);
     if (vis === null) throw new NumgateError("internal", `prompt ${name} has no pixel values`);
-    const pairs: [string, string, Tensor][] = [["embeds", "vision.embeds", vis.embeds]];
-    vis.deepstack.forEach((t, k) => pairs.push([`deepstack.${k}`, `vision.deepstack.${k}`, t]));
+    const pairs: [string, string, Tensor][] = vis.map((f) => [f.label, f.oracleKey, f.tensor]);
     const rows: VisionTensor[] = [];
     let errorDetail: string | undefined;
     let errorTensor: string | undefined;

@@ -11,7 +11,7 @@ import { positionsGate } from "../gates/positions.ts";
 import { seededDecodeGate } from "../gates/seeded-decode.ts";
 import { teacherForcedGate } from "../gates/teacher-forced.ts";
 import { visionGate } from "../gates/vision.ts";
-import type { Qwen3VLSession } from "../models/qwen3-vl/session.ts";
+import type { ModelSession } from "../models/session.ts";
 import type { Oracle } from "../oracle/oracle.ts";
 import { reportDuration } from "../report/json.ts";
 import type { Rung, RungKind, Verdict } from "../report/schema.ts";
@@ -54,7 +54,7 @@ function sortedRecord<T>(r: Record<string, T>): Record<string, T> {
 export async function runLadder(
   ladder: Ladder,
   plans: readonly RungPlan[],
-  session: Qwen3VLSession,
+  session: ModelSession,
   oracle: Oracle,
   opts: LadderRunOptions,
 ): Promise<LadderRunResult> {
@@ -84,12 +84,12 @@ export async function runLadder(
       rung = { ...base, verdict: "skipped", message: `skipped: ${reason}`, duration_s: 0, units: {}, skip_reason: `${reason} (use --keep-going to run it anyway)`, blocked_by: blocking, prompts: [] };
     } else {
       const t0 = performance.now();
-      const inf0 = session.backend.inferenceSeconds;
+      const inf0 = session.inferenceSeconds;
       const ctx: GateContext = { session, oracle, thresholds: plan.thresholds, options: plan.options, prompts: opts.prompts };
       try {
         const out = await GATES[r.kind](ctx);
         const elapsed = (performance.now() - t0) / 1000;
-        metricSeconds += Math.max(0, elapsed - (session.backend.inferenceSeconds - inf0));
+        metricSeconds += Math.max(0, elapsed - (session.inferenceSeconds - inf0));
         rung = {
           ...base,
           verdict: out.verdict,

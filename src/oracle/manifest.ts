@@ -1,22 +1,20 @@
 /**
- * The oracle manifest written by oracles/record/record.py (format documented in oracles/README.md).
- * Fields numgate relies on are strict; free-form provenance (training log, config) is passthrough
+ * The oracle manifest written by oracles/record/record.py (format documented in oracles/README.md):
+ * the part every family shares. A family extends it with its model description (its own schema
+ * in src/models/<family>/manifest.ts); free-form provenance (training log, config) passes through
  * so that a newer recorder can add detail without breaking older numgate releases.
  */
 import { z } from "zod";
 
 const int = () => z.number().int();
 
-export const OraclePromptSchema = z.object({
+export const OraclePromptSchema = z.looseObject({
   name: z.string().min(1),
   kind: z.enum(["multimodal", "text"]),
   file: z.string().min(1),
   text: z.string(),
   description: z.string().optional(),
   sequence_length: int().positive(),
-  image_tokens: int().nonnegative(),
-  rope_delta: int(),
-  image_grid_thw: z.array(z.tuple([int(), int(), int()])).optional(),
   greedy_tokens: z.array(int()),
   min_margin_teacher_forced: z.number(),
   min_margin_greedy: z.number(),
@@ -33,11 +31,12 @@ export const OraclePositionsBatchSchema = z.object({
 });
 export type OraclePositionsBatch = z.infer<typeof OraclePositionsBatchSchema>;
 
-export const OracleManifestSchema = z.object({
+export const OracleManifestSchema = z.looseObject({
   format: z.literal("numgate.oracle"),
   version: z.literal(1),
   model: z.string().min(1),
-  family: z.enum(["qwen3-vl"]),
+  /** Which family's schema and session read the rest (src/models/registry.ts). */
+  family: z.string().min(1),
   source: z.looseObject({
     kind: z.enum(["config", "hf"]),
     config_file: z.string().nullable().optional(),
@@ -53,31 +52,7 @@ export const OracleManifestSchema = z.object({
   }),
   dtype: z.literal("float32"),
   attn_implementation: z.string(),
-  text: z.object({
-    num_layers: int().positive(),
-    hidden_size: int().positive(),
-    num_heads: int().positive(),
-    num_kv_heads: int().positive(),
-    head_dim: int().positive(),
-    vocab_size: int().positive(),
-    rope_theta: z.number().positive(),
-    mrope_section: z.array(int().nonnegative()).length(3),
-    mrope_interleaved: z.boolean(),
-    tied_head: z.boolean(),
-    deepstack_levels: int().nonnegative(),
-  }),
-  vision: z.object({
-    patch_size: int().positive(),
-    temporal_patch_size: int().positive(),
-    spatial_merge_size: int().positive(),
-    depth: int().positive(),
-    deepstack_visual_indexes: z.array(int().nonnegative()),
-  }),
-  tokens: z.object({
-    image_token_id: int().nonnegative(),
-    video_token_id: int().nonnegative(),
-    vision_start_token_id: int().nonnegative(),
-    vision_end_token_id: int().nonnegative(),
+  tokens: z.looseObject({
     names: z.array(z.string()).optional(),
   }),
   conventions: z.record(z.string(), z.string()).optional(),

@@ -8,7 +8,8 @@ import { NumgateError } from "../errors/numgate-error.ts";
 import { loadJsonFile } from "../spec/json.ts";
 import { readSafetensorsSync, type SafetensorsFile } from "../tensor/safetensors.ts";
 import type { Tensor } from "../tensor/tensor.ts";
-import { OracleManifestSchema, type OracleManifest, type OraclePrompt } from "./manifest.ts";
+import type { z } from "zod";
+import type { OracleManifest } from "./manifest.ts";
 
 export interface OracleDump {
   readonly name: string;
@@ -17,27 +18,33 @@ export interface OracleDump {
   get(tensor: string): Tensor;
 }
 
-export class Oracle {
+export class Oracle<M extends OracleManifest = OracleManifest> {
   readonly dir: string;
   readonly manifestPath: string;
-  readonly manifest: OracleManifest;
+  readonly manifest: M;
   private readonly dumps = new Map<string, SafetensorsFile>();
 
-  private constructor(dir: string, manifestPath: string, manifest: OracleManifest) {
+  private constructor(dir: string, manifestPath: string, manifest: M) {
     this.dir = dir;
     this.manifestPath = manifestPath;
     this.manifest = manifest;
   }
 
-  static open(dir: string): Oracle {
+  private static manifestOf<T>(dir: string, schema: z.ZodType<T>): T {
     const manifestPath = join(dir, "manifest.json");
     if (!existsSync(manifestPath)) {
       throw new NumgateError("oracle_not_recorded", `no oracle manifest: ${manifestPath} does not exist`, {
         file: relative(process.cwd(), manifestPath) || manifestPath,
       });
     }
-    const manifest = loadJsonFile(manifestPath, OracleManifestSchema, "oracle manifest");
-    const oracle = new Oracle(dir, manifestPath, manifest);
+    return loadJsonFile(manifestPath, schema, "oracle manifest");
+  }
+
+  /** Opens an oracle with its family's full manifest schema. */
+  static open<M extends OracleManifest>(dir: string, schema: z.ZodType<M>): Oracle<M> {
+    const manifestPath = join(dir, "manifest.json");
+    const manifest = Oracle.manifestOf(dir, schema);
+    const oracle = new Oracle<M>(dir, manifestPath, manifest);
     for (const p of [...manifest.prompts, ...manifest.positions_batches]) {
       const path = join(dir, p.file);
       if (!existsSync(path)) {
@@ -50,7 +57,7 @@ export class Oracle {
     return oracle;
   }
 
-  get prompts(): readonly OraclePrompt[] {
+  get prompts(): readonly M["prompts"][number][] {
     return this.manifest.prompts;
   }
 

@@ -1,6 +1,6 @@
 /** Assembles report.json from runs: the environment block and the pinned timestamp. */
 import { readFileSync } from "node:fs";
-import { onnxruntimeVersion } from "../backends/onnx/onnx-backend.ts";
+import { onnxruntimeVersion } from "../backends/onnx/runner.ts";
 import { reportTimestamp } from "../report/json.ts";
 import { REPORT_SCHEMA_ID, REPORT_SCHEMA_VERSION, type Report, type Run } from "../report/schema.ts";
 

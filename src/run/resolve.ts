@@ -6,6 +6,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { NumgateError } from "../errors/numgate-error.ts";
+import { FAMILIES } from "../models/registry.ts";
 import { GateSpecSchema, type CandidateEntry, type GateSpec } from "../spec/gate-spec.ts";
 import { LadderSchema, OPTIONS_BY_KIND, THRESHOLDS_BY_KIND, type Ladder } from "../spec/ladder.ts";
 import { lineColOf, loadYamlFile } from "../spec/yaml.ts";
@@ -46,6 +47,9 @@ export function resolveSpec(root: string, model: string): ResolvedSpec {
   }
   // Loaded by their cwd-relative path so that every message (and report.json) names it that way.
   const spec = loadYamlFile(rel(specPath), GateSpecSchema, "gate spec");
+  if (FAMILIES[spec.family] === undefined) {
+    throw specFault(specPath, ["family"], `unknown model family "${spec.family}" (families: ${Object.keys(FAMILIES).join(", ")})`);
+  }
   const ladderPath = join(root, "ladders", `${spec.ladder}.yaml`);
   if (!existsSync(ladderPath)) {
     throw specFault(specPath, ["ladder"], `ladder "${spec.ladder}" not found (looked for ${rel(ladderPath)})`);

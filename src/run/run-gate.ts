@@ -5,13 +5,14 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { openBackend } from "../backends/open.ts";
+import { openBackend } from "../backends/registry.ts";
 import { candidateFiles, loadCandidate } from "../candidate/candidate.ts";
 import { NumgateError, isNumgateError } from "../errors/numgate-error.ts";
 import { runLadder, runVerdict } from "../ladder/run.ts";
 import type { RungSpec } from "../spec/ladder.ts";
-import { Qwen3VLSession } from "../models/qwen3-vl/session.ts";
+import { familyNamed } from "../models/registry.ts";
 import { Oracle } from "../oracle/oracle.ts";
+import { loadJsonFile } from "../spec/json.ts";
 import { reportDuration } from "../report/json.ts";
 import type { FileHash, FileRole, Rung, Run } from "../report/schema.ts";
 import { planRungs, rel, resolveCandidate, resolveSpec, type ResolvedSpec } from "./resolve.ts";
@@ -67,9 +68,10 @@ export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
     for (const id of req.only ?? []) {
       if (!rungIds.includes(id)) throw new NumgateError("unknown_rung", `no rung "${id}" in ladder ${r.ladder.name} (rungs: ${rungIds.join(", ")})`, { field: "--rung" });
     }
+    const family = familyNamed(r.spec.family, { file: rel(r.specPath), field: "family" });
     let oracle: Oracle;
     try {
-      oracle = Oracle.open(r.oracleDir);
+      oracle = Oracle.open(r.oracleDir, family.oracleSchema);
     } catch (e) {
       if (isNumgateError(e) && e.code === "oracle_not_recorded") {
         const how = r.spec.record_command ?? `python3 oracles/record/record.py --name ${r.spec.model} --out ${r.spec.oracle} ...`;
@@ -87,17 +89,18 @@ export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
         field: "model",
       });
     }
-    const t = oracle.manifest.text;
-    const backend = await openBackend(candidate, {
-      layers: t.num_layers,
-      kvHeads: t.num_kv_heads,
-      headDim: t.head_dim,
-      hidden: t.hidden_size,
-      deepstackLevels: t.deepstack_levels,
-    }, req.root);
+    if (oracle.manifest.model !== r.spec.model) {
+      throw new NumgateError("oracle_invalid", `this oracle was recorded for "${oracle.manifest.model}", but the spec gates "${r.spec.model}"`, {
+        file: rel(oracle.manifestPath),
+        field: "model",
+      });
+    }
+    // The family's part of the candidate manifest, read with its schema so messages name file and field.
+    const candidatePart = loadJsonFile(rel(cand.manifestPath), family.candidateSchema, "candidate manifest");
+    const backend = await openBackend(candidate, family.shape(oracle.manifest), req.root);
     const loadSeconds = (performance.now() - t0) / 1000;
     try {
-      const session = new Qwen3VLSession(backend, oracle, candidate.manifest.runtime, candidate.manifest.vision_grid);
+      const session = family.openSession(backend, oracle, candidatePart);
       const known = oracle.prompts.map((p) => p.name);
       const prompts = r.spec.prompts ?? known;
       for (const p of prompts) {
@@ -135,7 +138,7 @@ export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
       if (names !== undefined) run.token_names = names;
       return {
         run,
-        timings: { load_s: loadSeconds, inference_s: backend.inferenceSeconds, metrics_s: result.metricSeconds, total_s: total },
+        timings: { load_s: loadSeconds, inference_s: session.inferenceSeconds, metrics_s: result.metricSeconds, total_s: total },
       };
     } finally {
       await backend.close();

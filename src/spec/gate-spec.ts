@@ -22,7 +22,8 @@ export type CandidateEntry = z.infer<typeof CandidateEntrySchema>;
 
 export const GateSpecSchema = z.strictObject({
   model: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, "model names are lowercase letters, digits, '.', '_' and '-'"),
-  family: z.enum(["qwen3-vl"]),
+  /** A model family of src/models/registry.ts (checked when the spec resolves). */
+  family: z.string().min(1),
   ladder: z.string().min(1),
   oracle: z.string().min(1),
   /** Oracle prompts to gate; default all. */

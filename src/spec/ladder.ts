@@ -57,7 +57,7 @@ export type RungSpec = z.infer<typeof RungSpecSchema>;
 export const LadderSchema = z
   .strictObject({
     name: z.string().min(1),
-    family: z.enum(["qwen3-vl"]),
+    family: z.string().min(1),
     description: z.string().optional(),
     rungs: z.array(RungSpecSchema).min(1),
   })

@@ -6,13 +6,14 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import type { ModelShape } from "../../src/backends/backend.ts";
 import { EngineBackend } from "../../src/backends/engine/engine-backend.ts";
 import { encodeMessage, MessageReader } from "../../src/backends/engine/wire.ts";
 import { isNumgateError } from "../../src/errors/numgate-error.ts";
 import { Tensor } from "../../src/tensor/tensor.ts";
 import { ROOT, gateRun, rung } from "../helpers/gate-runs.ts";
 
-const DIMS = { layers: 6, kvHeads: 2, headDim: 32, hidden: 64, deepstackLevels: 3 };
+const DIMS: ModelShape = { family: "qwen3-vl", layers: 6, hidden: 64, positionPlanes: 3, state: [], extraInputs: [] };
 
 describe("engine backend", () => {
   it("runs the whole ladder through a separate process with the same results as in-process onnxruntime", async () => {

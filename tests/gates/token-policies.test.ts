@@ -4,26 +4,27 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { join } from "node:path";
-import { OnnxBackend } from "../../src/backends/onnx/onnx-backend.ts";
+import type { Backend } from "../../src/backends/backend.ts";
+import { openBackend } from "../../src/backends/registry.ts";
 import { loadCandidate } from "../../src/candidate/candidate.ts";
 import type { GateContext } from "../../src/gates/gate.ts";
 import { greedyGate } from "../../src/gates/greedy.ts";
 import { teacherForcedGate } from "../../src/gates/teacher-forced.ts";
-import { Qwen3VLSession } from "../../src/models/qwen3-vl/session.ts";
+import { qwen3vl } from "../../src/models/qwen3-vl/family.ts";
+import { Qwen3VLCandidateSchema } from "../../src/models/qwen3-vl/manifest.ts";
+import type { ModelSession } from "../../src/models/session.ts";
 import { Oracle } from "../../src/oracle/oracle.ts";
 import { ROOT } from "../helpers/gate-runs.ts";
 
-const oracle = Oracle.open(join(ROOT, "oracles/qwen3-vl-tiny"));
-let backend: OnnxBackend;
-let session: Qwen3VLSession;
+const oracle = Oracle.open(join(ROOT, "oracles/qwen3-vl-tiny"), qwen3vl.oracleSchema);
+let backend: Backend;
+let session: ModelSession;
 
 beforeAll(async () => {
   // The clipped head flips step 6 of mm-colours-a, where the oracle's margin is 0.253 logits.
   const cand = loadCandidate(join(ROOT, "oracles/qwen3-vl-tiny/candidates/fault-int8-clipped-head.json"));
-  const t = oracle.manifest.text;
-  if (cand.paths === undefined) throw new Error("fault-int8-clipped-head is an onnx candidate");
-  backend = await OnnxBackend.open(cand.paths, { layers: t.num_layers, kvHeads: t.num_kv_heads, headDim: t.head_dim, hidden: t.hidden_size, deepstackLevels: t.deepstack_levels });
-  session = new Qwen3VLSession(backend, oracle, cand.manifest.runtime);
+  backend = await openBackend(cand, qwen3vl.shape(oracle.manifest), ROOT);
+  session = qwen3vl.openSession(backend, oracle, Qwen3VLCandidateSchema.parse(cand.manifest));
 });
 afterAll(async () => backend.close());
 

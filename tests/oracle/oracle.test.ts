@@ -8,13 +8,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { isNumgateError } from "../../src/errors/numgate-error.ts";
+import { Qwen3VLOracleManifestSchema } from "../../src/models/qwen3-vl/manifest.ts";
 import { ropeIndexOfDump } from "../../src/models/qwen3-vl/rope-index.ts";
 import { Oracle } from "../../src/oracle/oracle.ts";
 import { ROOT } from "../helpers/gate-runs.ts";
 
 describe("oracle", () => {
   it("opens the embedded tiny oracle and records which transformers it came from", () => {
-    const o = Oracle.open(join(ROOT, "oracles/qwen3-vl-tiny"));
+    const o = Oracle.open(join(ROOT, "oracles/qwen3-vl-tiny"), Qwen3VLOracleManifestSchema);
     expect(o.manifest.recorder.transformers).toBe("5.17.0");
     expect(o.manifest.recorder.torch).toBe("2.11.0");
     expect(o.prompts.map((p) => p.kind)).toEqual(["multimodal", "multimodal", "text"]);
@@ -27,7 +28,7 @@ describe("oracle", () => {
   });
 
   it("opens an oracle recorded through the --hf-id path; numgate's positions equal the hooked ones", () => {
-    const o = Oracle.open(join(ROOT, "tests/fixtures/oracle-hf-smoke"));
+    const o = Oracle.open(join(ROOT, "tests/fixtures/oracle-hf-smoke"), Qwen3VLOracleManifestSchema);
     expect(o.manifest.source.kind).toBe("hf");
     for (const p of o.prompts) {
       const d = o.dump(p.name);
@@ -45,7 +46,7 @@ describe("oracle", () => {
       writeFileSync(join(dir, "manifest.json"), JSON.stringify(m, null, 2));
       let err: unknown;
       try {
-        Oracle.open(dir);
+        Oracle.open(dir, Qwen3VLOracleManifestSchema);
       } catch (e) {
         err = e;
       }

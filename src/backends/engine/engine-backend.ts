@@ -10,8 +10,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { NumgateError } from "../../errors/numgate-error.ts";
 import { Tensor } from "../../tensor/tensor.ts";
-import type { BackendCapabilities, DecoderBackend, DecoderStepInputs, DecoderStepOutputs, KvCache, VisionOutputs } from "../backend.ts";
-import type { DecoderDims } from "../onnx/onnx-backend.ts";
+import type { Backend, BackendCapabilities, ModelShape, StateHandle, StepInputs, StepOutputs, VisionOutputs } from "../backend.ts";
 import { encodeMessage, MessageReader, PROTOCOL, type WireMessage } from "./wire.ts";
 
 export interface EngineLaunch {
@@ -22,7 +21,7 @@ export interface EngineLaunch {
   manifest: string;
 }
 
-interface EngineCache extends KvCache {
+interface EngineState extends StateHandle {
   handle: number;
 }
 
@@ -36,9 +35,11 @@ interface Pending {
 
 const STDERR_LINES = 20;
 
-export class EngineBackend implements DecoderBackend {
+const NO_CAPABILITIES: BackendCapabilities = { layerOutputs: false, isolatedLayers: false, ropeTables: false, seededState: false };
+
+export class EngineBackend implements Backend {
   readonly name: string;
-  capabilities: BackendCapabilities = { isolatedLayers: false, ropeTables: false, seededCache: false };
+  capabilities: BackendCapabilities = NO_CAPABILITIES;
   private seconds = 0;
   private nextId = 1;
   private pending: Pending | undefined;
@@ -60,6 +61,12 @@ export class EngineBackend implements DecoderBackend {
         child.kill("SIGKILL");
       }
     });
+    // An engine that exits or closes its stdin while numgate writes would otherwise raise EPIPE
+    // as an unhandled stream error and kill numgate without reports.
+    child.stdin.on("error", (e: NodeJS.ErrnoException) => {
+      this.fail(this.error(`could not write ${this.pending?.op ?? "a request"} to the engine (${e.code ?? e.message}): it closed its input`));
+    });
+    child.stdout.on("error", (e) => this.fail(this.error(`could not read from the engine: ${e.message}`)));
     child.stderr.on("data", (chunk: Buffer) => {
       this.stderr.push(...chunk.toString("utf8").split("\n").filter((l) => l.trim() !== ""));
       if (this.stderr.length > STDERR_LINES) this.stderr = this.stderr.slice(-STDERR_LINES);
@@ -72,7 +79,7 @@ export class EngineBackend implements DecoderBackend {
     });
   }
 
-  static async open(launch: EngineLaunch, dims: DecoderDims): Promise<EngineBackend> {
+  static async open(launch: EngineLaunch, shape: ModelShape): Promise<EngineBackend> {
     const [cmd, ...args] = launch.command;
     if (cmd === undefined) throw new NumgateError("candidate_invalid", "engine.command is empty", { file: launch.manifest, field: "engine.command" });
     // "node" means the Node running numgate, so an engine written in TS/JS needs no PATH lookup.
@@ -85,13 +92,27 @@ export class EngineBackend implements DecoderBackend {
         reject(new NumgateError("backend_failed", `could not start the engine (${launch.command.join(" ")}): ${e.message}`, { file: launch.manifest, field: "engine.command" })),
       );
     });
-    const hello = await backend.request("hello", { protocol: PROTOCOL, model: dims });
-    if (hello.header["protocol"] !== PROTOCOL) {
-      throw backend.error(`engine speaks ${JSON.stringify(hello.header["protocol"])}, numgate speaks ${PROTOCOL}`);
+    try {
+      const hello = await backend.request("hello", { protocol: PROTOCOL, model: shape });
+      const spoken = hello.header["protocol"];
+      if (spoken === "numgate-engine/1") {
+        throw backend.error(
+          `engine speaks numgate-engine/1, which this numgate no longer accepts: ${PROTOCOL} negotiates the model's state tensors and extra inputs (hello.model) and names state by handle ("state", "load_state"); update the engine as src/backends/engine/PROTOCOL.md describes`,
+        );
+      }
+      if (spoken !== PROTOCOL) throw backend.error(`engine speaks ${JSON.stringify(spoken)}, numgate speaks ${PROTOCOL}`);
+      const caps = hello.header["capabilities"] as Partial<Record<keyof BackendCapabilities, unknown>> | undefined;
+      backend.capabilities = {
+        layerOutputs: caps?.layerOutputs === true,
+        isolatedLayers: caps?.isolatedLayers === true,
+        ropeTables: caps?.ropeTables === true,
+        seededState: caps?.seededState === true,
+      };
+      return backend;
+    } catch (e) {
+      await backend.close();
+      throw e;
     }
-    const caps = hello.header["capabilities"] as Partial<BackendCapabilities> | undefined;
-    backend.capabilities = { isolatedLayers: caps?.isolatedLayers === true, ropeTables: caps?.ropeTables === true, seededCache: caps?.seededCache === true };
-    return backend;
   }
 
   get inferenceSeconds(): number {
@@ -162,35 +183,40 @@ export class EngineBackend implements DecoderBackend {
     return this.tensor(m, "inputs_embeds", "embed").toFloat32();
   }
 
-  async vision(pixelValues: Tensor): Promise<VisionOutputs> {
-    const m = await this.request("vision", {}, { pixel_values: pixelValues });
-    const deepstack = [...m.tensors.keys()].filter((k) => k.startsWith("deepstack_")).sort((a, b) => Number(a.slice(10)) - Number(b.slice(10)));
-    return { embeds: this.tensor(m, "image_embeds", "vision"), deepstack: deepstack.map((k) => this.tensor(m, k, "vision")) };
+  async vision(pixelValues: Tensor, gridThw: readonly number[]): Promise<VisionOutputs> {
+    const m = await this.request("vision", { grid_thw: [...gridThw] }, { pixel_values: pixelValues });
+    const extra = [...m.tensors.keys()].filter((k) => /^extra_\d+$/.test(k)).sort((a, b) => Number(a.slice(6)) - Number(b.slice(6)));
+    return { embeds: this.tensor(m, "image_embeds", "vision"), extra: extra.map((k) => this.tensor(m, k, "vision")) };
   }
 
-  async decode(x: DecoderStepInputs): Promise<DecoderStepOutputs> {
+  private stateOf(m: WireMessage, op: string): EngineState {
+    const handle = m.header["state"];
+    const length = m.header["state_length"];
+    if (typeof handle !== "number" || typeof length !== "number") throw this.error(`engine's ${op} answer lacks a numeric state handle and state_length`);
+    return { handle, length };
+  }
+
+  async step(x: StepInputs): Promise<StepOutputs> {
     const S = x.seqLen;
     const H = x.inputsEmbeds.length / S;
-    const K = x.deepstack.length / (S * H);
     const tensors: Record<string, Tensor> = {
       inputs_embeds: Tensor.from("f32", [1, S, H], x.inputsEmbeds),
-      position_ids: Tensor.from("i64", [3, 1, S], BigInt64Array.from(x.positionIds, (v) => BigInt(v))),
-      deepstack: Tensor.from("f32", [K, 1, S, H], x.deepstack),
+      position_ids: Tensor.from("i64", [x.positionIds.length / S, 1, S], BigInt64Array.from(x.positionIds, (v) => BigInt(v))),
+      ...x.extras,
     };
     if (x.isolate !== undefined) {
       if (!this.capabilities.isolatedLayers) throw this.error("this engine cannot isolate a layer (hello did not announce isolatedLayers)");
       tensors["isolate_input"] = Tensor.from("f32", [1, S, H], x.isolate.input);
     }
-    const cache = x.cache as EngineCache | null;
-    const m = await this.request("decode", { cache: cache?.handle ?? null, ...(x.isolate === undefined ? {} : { isolate_layer: x.isolate.layer }) }, tensors);
-    const handle = m.header["cache"];
-    const length = m.header["cache_length"];
-    if (typeof handle !== "number" || typeof length !== "number") throw this.error(`engine's decode answer lacks a numeric cache handle and cache_length`);
-    const out: DecoderStepOutputs = {
-      logits: this.tensor(m, "logits", "decode"),
-      hidden: this.tensor(m, "hidden_states", "decode"),
-      cache: { handle, length } as EngineCache,
+    const state = x.state as EngineState | null;
+    const fields = {
+      state: state?.handle ?? null,
+      want_layers: x.wantLayers !== false,
+      ...(x.isolate === undefined ? {} : { isolate_layer: x.isolate.layer }),
     };
+    const m = await this.request("decode", fields, tensors);
+    const out: StepOutputs = { logits: this.tensor(m, "logits", "decode"), state: this.stateOf(m, "decode") };
+    if (m.tensors.has("hidden_states")) out.hidden = this.tensor(m, "hidden_states", "decode");
     if (m.tensors.has("rope_cos") && m.tensors.has("rope_sin")) {
       out.ropeCos = this.tensor(m, "rope_cos", "decode");
       out.ropeSin = this.tensor(m, "rope_sin", "decode");
@@ -198,13 +224,10 @@ export class EngineBackend implements DecoderBackend {
     return out;
   }
 
-  async seedCache(keys: Tensor, values: Tensor): Promise<KvCache> {
-    if (!this.capabilities.seededCache) throw this.error("this engine cannot load a cache (hello did not announce seededCache)");
-    const m = await this.request("load_cache", {}, { keys, values });
-    const handle = m.header["cache"];
-    const length = m.header["cache_length"];
-    if (typeof handle !== "number" || typeof length !== "number") throw this.error("engine's load_cache answer lacks a numeric cache handle and cache_length");
-    return { handle, length } as EngineCache;
+  async seedState(tensors: ReadonlyMap<string, Tensor>, length: number): Promise<StateHandle> {
+    if (!this.capabilities.seededState) throw this.error("this engine cannot load a state (hello did not announce seededState)");
+    const m = await this.request("load_state", { length }, Object.fromEntries(tensors));
+    return this.stateOf(m, "load_state");
   }
 
   async close(): Promise<void> {

@@ -1,13 +1,15 @@
 /**
- * The reference engine: a separate process that serves ONNX graphs over numgate-engine/1, using
- * the same onnxruntime backend numgate runs in-process. It exists so the engine protocol is
- * tested end to end (and as a template for a real engine: keep its op handling, swap the compute).
+ * The reference engine: a separate process that serves ONNX graphs over numgate's engine
+ * protocol, using the same onnxruntime backend numgate runs in-process. It exists so the engine
+ * protocol is tested end to end (and as a template for a real engine: keep its op handling, swap
+ * the compute).
  *
  *   node --import tsx src/backends/engine/onnx-engine.ts --embed E.onnx --vision V.onnx --decoder D.onnx
- *        [--exit-at-decode N]   (test hook: exit with code 3 at the N-th decode request, a crash)
+ *        [--layout numgate] [--exit-at-decode N]   (test hook: exit with code 3 at the N-th decode request)
  */
-import { OnnxBackend, type DecoderDims } from "../onnx/onnx-backend.ts";
-import type { KvCache } from "../backend.ts";
+import type { Backend, ModelShape, StateHandle } from "../backend.ts";
+import { LAYOUTS } from "../onnx/layouts/index.ts";
+import { OnnxRunner } from "../onnx/runner.ts";
 import { Tensor } from "../../tensor/tensor.ts";
 import { encodeMessage, MessageReader, PROTOCOL, type WireMessage } from "./wire.ts";
 
@@ -16,10 +18,15 @@ function arg(name: string): string | undefined {
   return i < 0 ? undefined : process.argv[i + 1];
 }
 
-const graphs = { embed: arg("embed") ?? "", vision: arg("vision") ?? "", decoder: arg("decoder") ?? "" };
+const files: Record<string, string> = {};
+for (const role of ["embed", "vision", "decoder"]) {
+  const f = arg(role);
+  if (f !== undefined) files[role] = f;
+}
+const layoutName = arg("layout") ?? "numgate";
 const exitAtDecode = Number(arg("exit-at-decode") ?? "0");
-let backend: OnnxBackend | undefined;
-const caches = new Map<number, KvCache>();
+let backend: Backend | undefined;
+const states = new Map<number, StateHandle>();
 let nextHandle = 1;
 let decodes = 0;
 
@@ -33,24 +40,40 @@ function need(m: WireMessage, name: string): Tensor {
   return t;
 }
 
+function opened(): Backend {
+  if (backend === undefined) throw new Error("hello first");
+  return backend;
+}
+
+/** Keeps a state until shutdown (a host may resume from an older one: numgate's stale-cache fault does). */
+function keep(state: StateHandle): Record<string, number> {
+  const h = nextHandle++;
+  states.set(h, state);
+  return { state: h, state_length: state.length };
+}
+
 async function handle(m: WireMessage): Promise<void> {
   const { id, op } = m.header;
   switch (op) {
     case "hello": {
-      backend = await OnnxBackend.open(graphs, m.header["model"] as DecoderDims);
-      reply(id, { protocol: PROTOCOL, engine: "numgate reference engine (onnxruntime-node)", capabilities: backend.capabilities });
+      if (m.header["protocol"] !== PROTOCOL) throw new Error(`this engine speaks ${PROTOCOL}, not ${JSON.stringify(m.header["protocol"])}`);
+      const layout = LAYOUTS[layoutName];
+      if (layout === undefined) throw new Error(`unknown layout ${layoutName}`);
+      backend = layout.open(await OnnxRunner.open(files), m.header["model"] as ModelShape);
+      reply(id, { protocol: PROTOCOL, engine: `numgate reference engine (onnxruntime-node, ${layoutName} layout)`, capabilities: backend.capabilities });
       return;
     }
     case "embed": {
       const ids = need(m, "input_ids").toNumbers();
-      const e = await backend!.embed(ids);
+      const e = await opened().embed(ids);
       reply(id, {}, { inputs_embeds: Tensor.from("f32", [1, ids.length, e.length / ids.length], e) });
       return;
     }
     case "vision": {
-      const v = await backend!.vision(need(m, "pixel_values"));
+      const grid = Array.isArray(m.header["grid_thw"]) ? (m.header["grid_thw"] as number[]) : [];
+      const v = await opened().vision(need(m, "pixel_values"), grid);
       const out: Record<string, Tensor> = { image_embeds: v.embeds };
-      v.deepstack.forEach((t, k) => (out[`deepstack_${k}`] = t));
+      v.extra.forEach((t, k) => (out[`extra_${k}`] = t));
       reply(id, {}, out);
       return;
     }
@@ -60,35 +83,35 @@ async function handle(m: WireMessage): Promise<void> {
         process.stderr.write(`reference engine: simulated crash at decode request ${decodes} (--exit-at-decode)\n`);
         process.exit(3);
       }
+      const b = opened();
       const emb = need(m, "inputs_embeds");
       const seqLen = emb.shape[1] ?? 0;
-      const handleIn = m.header["cache"];
-      const cache = typeof handleIn === "number" ? caches.get(handleIn) : null;
-      if (cache === undefined) throw new Error(`unknown cache handle ${String(handleIn)}`);
+      const handleIn = m.header["state"];
+      const state = typeof handleIn === "number" ? states.get(handleIn) : null;
+      if (state === undefined) throw new Error(`unknown state handle ${String(handleIn)}`);
+      const extras: Record<string, Tensor> = {};
+      for (const [name, t] of m.tensors) if (!["inputs_embeds", "position_ids", "isolate_input"].includes(name)) extras[name] = t;
       const iso = m.header["isolate_layer"];
-      const out = await backend!.decode({
+      const out = await b.step({
         inputsEmbeds: emb.toFloat32(),
         seqLen,
         positionIds: need(m, "position_ids").toInt32Array(),
-        deepstack: need(m, "deepstack").toFloat32(),
-        cache,
+        extras,
+        state,
         ...(typeof iso === "number" ? { isolate: { layer: iso, input: need(m, "isolate_input").toFloat32() } } : {}),
       });
-      // Caches are kept until shutdown: a host may resume from an older one (numgate's stale-cache fault does).
-      const h = nextHandle++;
-      caches.set(h, out.cache);
-      const tensors: Record<string, Tensor> = { logits: out.logits, hidden_states: out.hidden };
+      const tensors: Record<string, Tensor> = { logits: out.logits };
+      if (out.hidden !== undefined && m.header["want_layers"] !== false) tensors["hidden_states"] = out.hidden;
       if (out.ropeCos !== undefined && out.ropeSin !== undefined) {
         tensors["rope_cos"] = out.ropeCos;
         tensors["rope_sin"] = out.ropeSin;
       }
-      reply(id, { cache: h, cache_length: out.cache.length }, tensors);
+      reply(id, keep(out.state), tensors);
       return;
     }
-    case "load_cache": {
-      const h = nextHandle++;
-      caches.set(h, await backend!.seedCache(need(m, "keys"), need(m, "values")));
-      reply(id, { cache: h, cache_length: caches.get(h)!.length });
+    case "load_state": {
+      const length = typeof m.header["length"] === "number" ? m.header["length"] : 0;
+      reply(id, keep(await opened().seedState(m.tensors, length)));
       return;
     }
     case "shutdown":

@@ -13,7 +13,7 @@ import { NumgateError } from "../../errors/numgate-error.ts";
 import { dtypeInfo, isDType, type DType } from "../../tensor/dtype.ts";
 import { Tensor } from "../../tensor/tensor.ts";
 
-export const PROTOCOL = "numgate-engine/1";
+export const PROTOCOL = "numgate-engine/2";
 /** Upper bound on one header, so a garbled stream fails fast instead of allocating gigabytes. */
 const MAX_HEADER = 16 * 1024 * 1024;
 

@@ -1,9 +1,9 @@
 /** transformers' get_rope_index (numgate's port) applied to the inputs stored in an oracle dump. */
-import type { OracleManifest } from "../../oracle/manifest.ts";
 import type { OracleDump } from "../../oracle/oracle.ts";
 import { getRopeIndex, type RopeIndexResult } from "../../rope/index.ts";
+import type { Qwen3VLOracleManifest } from "./manifest.ts";
 
-export function ropeIndexOfDump(manifest: OracleManifest, dump: OracleDump): RopeIndexResult {
+export function ropeIndexOfDump(manifest: Qwen3VLOracleManifest, dump: OracleDump): RopeIndexResult {
   const ids = dump.get("inputs.input_ids");
   return getRopeIndex({
     family: "qwen3-vl",

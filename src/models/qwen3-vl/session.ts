@@ -7,48 +7,26 @@
  * The chain is the one the app runs: the decoder sees the candidate's vision outputs, never the
  * oracle's (except in isolated layer runs, which feed one layer the oracle's input on purpose).
  */
-import type { DecoderBackend, DecoderStepOutputs, KvCache, VisionOutputs } from "../../backends/backend.ts";
-import type { CandidateRuntime } from "../../candidate/manifest.ts";
+import type { Backend, StateHandle, StepOutputs, VisionOutputs } from "../../backends/backend.ts";
 import { NumgateError } from "../../errors/numgate-error.ts";
-import type { Oracle, OracleDump } from "../../oracle/oracle.ts";
-import type { OraclePrompt } from "../../oracle/manifest.ts";
 import { argmax } from "../../metrics/index.ts";
+import type { Oracle, OracleDump } from "../../oracle/oracle.ts";
 import { Tensor } from "../../tensor/tensor.ts";
-import { engineDecodePosition, enginePrefillPositions, hostShiftFor, type HostShift } from "../../rope/index.ts";
-import { ropeIndexOfDump } from "./rope-index.ts";
+import type { Capability, DecodeRun, HostPositions, ModelSession, PositionsSupport, SeededStep, VisionFeature } from "../session.ts";
+import type { Qwen3VLCandidate, Qwen3VLOracleManifest } from "./manifest.ts";
+import { qwen3vlPositions } from "./positions.ts";
 
-export const TEACHER_FORCED_STEPS = 16;
-export const GREEDY_STEPS = 24;
+type Qwen3VLPrompt = Qwen3VLOracleManifest["prompts"][number];
 
-export type Position3 = [number, number, number];
-
-export interface PrefillPositions {
-  source: CandidateRuntime["positions"];
-  /** false when the engine formula cannot express this prompt (two images, video, ...). */
-  expressible: boolean;
-  reason?: string;
-  /** [3][S] planes T, H, W. */
-  positions: Int32Array;
-  /** The position the host gives a token fed at cache index `cacheIndex` during decode. */
-  decodeAt(cacheIndex: number): Position3;
-}
-
-export interface PrefillResult {
-  positions: PrefillPositions;
-  out: DecoderStepOutputs;
-}
-
-export interface DecodeRun {
-  /** Candidate logits, one row per step. */
-  logits: Float32Array[];
-  tokens: number[];
+interface Prefill {
+  positions: HostPositions;
+  out: StepOutputs;
 }
 
 interface PromptState {
-  positions?: PrefillPositions;
   vision?: Promise<VisionOutputs | null>;
-  embeds?: Promise<{ inputsEmbeds: Float32Array; deepstack: Float32Array }>;
-  prefill?: Promise<PrefillResult>;
+  embeds?: Promise<{ inputsEmbeds: Float32Array; deepstack: Tensor }>;
+  prefill?: Promise<Prefill>;
   teacher?: Promise<DecodeRun>;
   greedy?: Promise<DecodeRun>;
 }
@@ -65,30 +43,51 @@ function concatRows(ts: readonly Tensor[]): Tensor {
 }
 
 function concatVision(outs: readonly VisionOutputs[]): VisionOutputs {
-  const levels = outs[0]?.deepstack.length ?? 0;
+  const levels = outs[0]?.extra.length ?? 0;
   return {
     embeds: concatRows(outs.map((o) => o.embeds)),
-    deepstack: Array.from({ length: levels }, (_, k) => concatRows(outs.map((o) => o.deepstack[k] as Tensor))),
+    extra: Array.from({ length: levels }, (_, k) => concatRows(outs.map((o) => o.extra[k] as Tensor))),
   };
 }
 
-export class Qwen3VLSession {
-  private readonly state = new Map<string, PromptState>();
+export class Qwen3VLSession implements ModelSession {
+  readonly family = "qwen3-vl";
   readonly hidden: number;
   readonly layers: number;
-  readonly deepstackLevels: number;
+  readonly positions: PositionsSupport;
+  readonly missing: Partial<Record<Capability, string>>;
+  private readonly deepstackLevels: number;
+  private readonly state = new Map<string, PromptState>();
 
   constructor(
-    readonly backend: DecoderBackend,
-    readonly oracle: Oracle,
-    readonly runtime: CandidateRuntime,
-    /** The one (t, h, w) patch grid a fixed-grid vision tower was exported for, if it is one. */
-    readonly visionGrid?: readonly number[],
+    private readonly backend: Backend,
+    private readonly oracle: Oracle<Qwen3VLOracleManifest>,
+    private readonly candidate: Qwen3VLCandidate,
   ) {
     const t = oracle.manifest.text;
     this.hidden = t.hidden_size;
     this.layers = t.num_layers;
     this.deepstackLevels = t.deepstack_levels;
+    this.positions = qwen3vlPositions(oracle.manifest, candidate.runtime, (p) => this.prompt(p).dump);
+    const caps = backend.capabilities;
+    const missing: Partial<Record<Capability, string>> = {};
+    if (!caps.ropeTables) missing.rope_tables = `${backend.name} does not expose its rotary tables`;
+    if (!caps.layerOutputs) missing.layer_outputs = `${backend.name} does not expose per-layer hidden states`;
+    if (!caps.isolatedLayers) missing.isolated_layers = `${backend.name} cannot feed one layer an external input`;
+    if (!caps.seededState) missing.seeded_state = `${backend.name} cannot load an external KV cache`;
+    this.missing = missing;
+  }
+
+  get manifest(): Qwen3VLOracleManifest {
+    return this.oracle.manifest;
+  }
+
+  get inferenceSeconds(): number {
+    return this.backend.inferenceSeconds;
+  }
+
+  tokenName(id: number): string {
+    return this.oracle.tokenName(id);
   }
 
   private s(name: string): PromptState {
@@ -100,17 +99,17 @@ export class Qwen3VLSession {
     return st;
   }
 
-  prompt(name: string): { meta: OraclePrompt; dump: OracleDump } {
+  prompt(name: string): { meta: Qwen3VLPrompt; dump: OracleDump } {
     const meta = this.oracle.prompts.find((p) => p.name === name);
     if (meta === undefined) throw new NumgateError("internal", `no oracle prompt "${name}"`);
     return { meta, dump: this.oracle.dump(name) };
   }
 
-  inputIds(name: string): number[] {
+  private inputIds(name: string): number[] {
     return this.prompt(name).dump.get("inputs.input_ids").toNumbers();
   }
 
-  vision(name: string): Promise<VisionOutputs | null> {
+  private towerOutputs(name: string): Promise<VisionOutputs | null> {
     const st = this.s(name);
     st.vision ??= (async () => {
       const { dump } = this.prompt(name);
@@ -121,19 +120,20 @@ export class Qwen3VLSession {
       // Ports run the tower once per image (fixed-grid towers cannot do otherwise), then concatenate.
       const width = pixels.shape[1] ?? 0;
       const all = pixels.toFloat32();
+      const fixed = this.candidate.vision_grid;
       const outs: VisionOutputs[] = [];
       let row = 0;
       for (let k = 0; k < images; k++) {
         const grid = grids.slice(3 * k, 3 * k + 3);
-        if (this.visionGrid !== undefined && grid.some((g, i) => g !== this.visionGrid?.[i])) {
+        if (fixed !== undefined && grid.some((g, i) => g !== fixed[i])) {
           throw new NumgateError(
             "candidate_invalid",
-            `the candidate's vision tower was exported for grid (${this.visionGrid.join(", ")}) but image ${k} of prompt "${name}" has grid (${grid.join(", ")}); export a tower for that grid or one with a dynamic grid`,
+            `the candidate's vision tower was exported for grid (${fixed.join(", ")}) but image ${k} of prompt "${name}" has grid (${grid.join(", ")}); export a tower for that grid or one with a dynamic grid`,
             { field: "vision_grid" },
           );
         }
         const rows = (grid[0] ?? 0) * (grid[1] ?? 0) * (grid[2] ?? 0);
-        outs.push(await this.backend.vision(Tensor.from("f32", [rows, width], all.slice(row * width, (row + rows) * width))));
+        outs.push(await this.backend.vision(Tensor.from("f32", [rows, width], all.slice(row * width, (row + rows) * width)), grid));
         row += rows;
       }
       return outs.length === 1 ? (outs[0] ?? null) : concatVision(outs);
@@ -141,8 +141,17 @@ export class Qwen3VLSession {
     return st.vision;
   }
 
+  async vision(name: string): Promise<VisionFeature[] | null> {
+    const vis = await this.towerOutputs(name);
+    if (vis === null) return null;
+    return [
+      { label: "embeds", oracleKey: "vision.embeds", tensor: vis.embeds },
+      ...vis.extra.map((t, k) => ({ label: `deepstack.${k}`, oracleKey: `vision.deepstack.${k}`, tensor: t })),
+    ];
+  }
+
   /** Token embeddings with the image rows spliced in, and the dense DeepStack input. */
-  private embeds(name: string): Promise<{ inputsEmbeds: Float32Array; deepstack: Float32Array }> {
+  private embeds(name: string): Promise<{ inputsEmbeds: Float32Array; deepstack: Tensor }> {
     const st = this.s(name);
     st.embeds ??= (async () => {
       const ids = this.inputIds(name);
@@ -151,7 +160,7 @@ export class Qwen3VLSession {
       const S = ids.length;
       const inputsEmbeds = await this.backend.embed(ids);
       const deepstack = new Float32Array(K * S * H);
-      const vis = await this.vision(name);
+      const vis = await this.towerOutputs(name);
       if (vis !== null) {
         const imageId = this.oracle.manifest.tokens.image_token_id;
         const slots = ids.flatMap((t, i) => (t === imageId ? [i] : []));
@@ -163,92 +172,58 @@ export class Qwen3VLSession {
         }
         const src = vis.embeds.toFloat32();
         slots.forEach((pos, r) => inputsEmbeds.set(src.subarray(r * H, (r + 1) * H), pos * H));
-        vis.deepstack.slice(0, K).forEach((level, k) => {
+        vis.extra.slice(0, K).forEach((level, k) => {
           const d = level.toFloat32();
           slots.forEach((pos, r) => deepstack.set(d.subarray(r * H, (r + 1) * H), (k * S + pos) * H));
         });
       }
-      return { inputsEmbeds, deepstack };
+      return { inputsEmbeds, deepstack: Tensor.from("f32", [K, 1, S, H], deepstack) };
     })();
     return st.embeds;
   }
 
-  /** The prefill positions this candidate's host runtime produces for a prompt. */
-  positions(name: string): PrefillPositions {
-    const st = this.s(name);
-    st.positions ??= this.hostPositions(name);
-    return st.positions;
+  /** DeepStack input of a decode step: zeros (no image token is ever fed in decode). */
+  private noDeepstack(seqLen: number): Tensor {
+    return Tensor.from("f32", [this.deepstackLevels, 1, seqLen, this.hidden], new Float32Array(this.deepstackLevels * seqLen * this.hidden));
   }
 
-  private hostPositions(name: string): PrefillPositions {
-    const { dump } = this.prompt(name);
-    const ids = dump.get("inputs.input_ids").toNumbers();
-    const m = this.oracle.manifest;
-    const merge = m.vision.spatial_merge_size;
-    const gridT = dump.has("inputs.image_grid_thw") ? dump.get("inputs.image_grid_thw").toNumbers() : null;
-    const rt = this.runtime;
-    const cacheIndexDecode = (c: number): Position3 => [c, c, c];
-    if (rt.positions === "engine-formula") {
-      const cfg = { imageTokenId: m.tokens.image_token_id, visionStartTokenId: m.tokens.vision_start_token_id, videoTokenId: m.tokens.video_token_id };
-      const images = gridT === null ? 0 : gridT.length / 3;
-      const grid = gridT === null || images !== 1 ? null : { t: gridT[0] ?? 1, h: (gridT[1] ?? 0) / merge, w: (gridT[2] ?? 0) / merge };
-      const hs = hostShiftFor(ids, grid, cfg);
-      if (!hs.expressible) {
-        return { source: rt.positions, expressible: false, reason: hs.reason, positions: new Int32Array(3 * ids.length), decodeAt: cacheIndexDecode };
-      }
-      // The host sets a shift only after an image; a text-only prompt has none to get wrong.
-      const shift: HostShift = grid === null ? hs.shift : { ...hs.shift, amount: hs.shift.amount + rt.text_shift_bias };
-      const pre = enginePrefillPositions(ids, grid, shift, cfg);
-      if (!pre.expressible) {
-        return { source: rt.positions, expressible: false, reason: pre.reason, positions: new Int32Array(3 * ids.length), decodeAt: cacheIndexDecode };
-      }
-      const decodeAt = (c: number): Position3 => {
-        if (rt.decode_positions === "cache-index") return cacheIndexDecode(c);
-        const p = engineDecodePosition(c, shift);
-        return [p.t, p.h, p.w];
-      };
-      return { source: rt.positions, expressible: true, positions: pre.positions, decodeAt };
-    }
-    const r = ropeIndexOfDump(m, dump);
-    // text_shift_bias models a host-set engine parameter; a host that calls get_rope_index has none.
-    const delta = r.mropePositionDeltas[0] ?? 0;
-    const decodeAt = (c: number): Position3 => (rt.decode_positions === "cache-index" ? cacheIndexDecode(c) : [c + delta, c + delta, c + delta]);
-    return { source: rt.positions, expressible: true, positions: r.positionIds, decodeAt };
-  }
-
-  prefill(name: string): Promise<PrefillResult> {
+  private prefill(name: string): Promise<Prefill> {
     const st = this.s(name);
     st.prefill ??= (async () => {
-      const positions = this.positions(name);
+      const positions = this.positions.host(name);
       const { inputsEmbeds, deepstack } = await this.embeds(name);
       const seqLen = inputsEmbeds.length / this.hidden;
-      const out = await this.backend.decode({ inputsEmbeds, seqLen, positionIds: positions.positions, deepstack, cache: null });
+      const out = await this.backend.step({ inputsEmbeds, seqLen, positionIds: positions.positions, extras: { deepstack }, state: null });
       return { positions, out };
     })();
     return st.prefill;
   }
 
-  /** Layer `layer` run on the oracle's input to that layer; returns its [S, H] output. */
+  async ropeTables(name: string): Promise<{ cos: Tensor; sin: Tensor } | undefined> {
+    if (!this.positions.host(name).expressible) return undefined;
+    const { out } = await this.prefill(name);
+    return out.ropeCos === undefined || out.ropeSin === undefined ? undefined : { cos: out.ropeCos, sin: out.ropeSin };
+  }
+
+  async layerOutputs(name: string): Promise<Tensor> {
+    const { out } = await this.prefill(name);
+    if (out.hidden === undefined) throw new NumgateError("candidate_invalid", `${this.backend.name} returned no per-layer hidden states`);
+    return out.hidden;
+  }
+
   async isolatedLayer(name: string, layer: number): Promise<Float32Array> {
     const { dump } = this.prompt(name);
     const input = (layer === 0 ? dump.get("decoder.inputs_embeds") : dump.get(`decoder.hidden.${layer - 1}`)).toFloat32();
-    const positions = this.positions(name);
+    const positions = this.positions.host(name);
     const { inputsEmbeds, deepstack } = await this.embeds(name);
     const seqLen = inputsEmbeds.length / this.hidden;
-    const out = await this.backend.decode({
-      inputsEmbeds,
-      seqLen,
-      positionIds: positions.positions,
-      deepstack,
-      cache: null,
-      isolate: { layer, input },
-    });
-    const all = out.hidden.toFloat32();
+    const out = await this.backend.step({ inputsEmbeds, seqLen, positionIds: positions.positions, extras: { deepstack }, state: null, isolate: { layer, input } });
+    if (out.hidden === undefined) throw new NumgateError("candidate_invalid", `${this.backend.name} returned no per-layer hidden states`);
     const n = seqLen * this.hidden;
-    return all.slice(layer * n, (layer + 1) * n);
+    return out.hidden.toFloat32().slice(layer * n, (layer + 1) * n);
   }
 
-  /** Feed `fed` one token at a time after the prefill; logits row i predicts step i. */
+  /** Feed one token at a time after the prefill; logits row i predicts step i. */
   private async decodeRun(name: string, steps: number, choose: (step: number, logits: Float32Array) => number): Promise<DecodeRun> {
     const pre = await this.prefill(name);
     const V = pre.out.logits.shape[2] ?? 0;
@@ -256,24 +231,24 @@ export class Qwen3VLSession {
     const lastRow = pre.out.logits.toFloat32().slice((S - 1) * V, S * V);
     const logits: Float32Array[] = [lastRow];
     const tokens: number[] = [choose(0, lastRow)];
-    let cache: KvCache = pre.out.cache;
+    let state: StateHandle = pre.out.state;
     let cacheIndex = S;
-    const K = this.deepstackLevels;
+    const stale = this.candidate.runtime.stale_kv_step;
     for (let step = 1; step < steps; step++) {
       const fed = tokens[step - 1] ?? 0;
-      const pos = pre.positions.decodeAt(cacheIndex);
-      const out = await this.backend.decode({
+      const out = await this.backend.step({
         inputsEmbeds: await this.backend.embed([fed]),
         seqLen: 1,
-        positionIds: Int32Array.from(pos),
-        deepstack: new Float32Array(K * this.hidden),
-        cache,
+        positionIds: Int32Array.from(pre.positions.decodeAt(cacheIndex)),
+        extras: { deepstack: this.noDeepstack(1) },
+        state,
+        wantLayers: false,
       });
       const row = out.logits.toFloat32().slice(0, V);
       logits.push(row);
       tokens.push(choose(step, row));
       // A stale-cache host keeps the old cache at one step: the token fed there is lost to later steps.
-      if (this.runtime.stale_kv_step !== step) cache = out.cache;
+      if (stale !== step) state = out.state;
       cacheIndex++;
     }
     return { logits, tokens };
@@ -283,38 +258,48 @@ export class Qwen3VLSession {
    * One decode step from the oracle's own prefill KV cache: the oracle's first greedy token, at the
    * position the candidate's host gives cache index S. Decode is then judged apart from prefill.
    */
-  async seededStep(name: string): Promise<{ logits: Float32Array; fedToken: number; position: Position3; cacheLength: number }> {
+  async seededStep(name: string): Promise<SeededStep> {
     const { dump } = this.prompt(name);
-    const keys = dump.get("cache.keys");
-    const cache = await this.backend.seedCache(keys, dump.get("cache.values"));
+    const keys = dump.get("cache.keys"); // [L, 1, kv, P, hd]
+    const values = dump.get("cache.values");
+    const length = keys.shape[3] ?? 0;
+    const perLayer = (t: Tensor, i: number) => {
+      const n = t.size / this.layers;
+      return Tensor.from("f32", t.shape.slice(1), t.toFloat32().subarray(i * n, (i + 1) * n));
+    };
+    const state = new Map<string, Tensor>();
+    for (let i = 0; i < this.layers; i++) {
+      state.set(`past.${i}.key`, perLayer(keys, i));
+      state.set(`past.${i}.value`, perLayer(values, i));
+    }
+    const seeded = await this.backend.seedState(state, length);
     const fedToken = dump.get("greedy.tokens").toNumbers()[0] ?? 0;
-    const position = this.positions(name).decodeAt(cache.length);
-    const out = await this.backend.decode({
+    const position = this.positions.host(name).decodeAt(seeded.length);
+    const out = await this.backend.step({
       inputsEmbeds: await this.backend.embed([fedToken]),
       seqLen: 1,
       positionIds: Int32Array.from(position),
-      deepstack: new Float32Array(this.deepstackLevels * this.hidden),
-      cache,
+      extras: { deepstack: this.noDeepstack(1) },
+      state: seeded,
+      wantLayers: false,
     });
-    return { logits: out.logits.toFloat32(), fedToken, position, cacheLength: cache.length };
+    return { logits: out.logits.toFloat32(), fedToken, position, cacheLength: seeded.length };
   }
 
-  /** Teacher forcing: feed the oracle's tokens, collect the candidate's logits at every step. */
-  teacherForced(name: string): Promise<DecodeRun> {
+  teacherForced(name: string, steps: number): Promise<DecodeRun> {
     const st = this.s(name);
     st.teacher ??= (async () => {
       const forced = this.prompt(name).dump.get("teacher.tokens").toNumbers();
-      const steps = Math.min(TEACHER_FORCED_STEPS, forced.length);
-      const run = await this.decodeRun(name, steps, (step) => forced[step] ?? 0);
+      const run = await this.decodeRun(name, Math.min(steps, forced.length), (step) => forced[step] ?? 0);
       // Tokens reported are the candidate's own top-1 at each step, not the forced ones.
       return { ...run, tokens: run.logits.map((l) => argmax(l)) };
     })();
     return st.teacher;
   }
 
-  greedy(name: string): Promise<DecodeRun> {
+  greedy(name: string, steps: number): Promise<DecodeRun> {
     const st = this.s(name);
-    st.greedy ??= this.decodeRun(name, GREEDY_STEPS, (_step, row) => argmax(row));
+    st.greedy ??= this.decodeRun(name, steps, (_step, row) => argmax(row));
     return st.greedy;
   }
 }

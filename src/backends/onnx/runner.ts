@@ -1,0 +1,86 @@
+/**
+ * Runs ONNX graphs over named tensors, in the spirit of Polygraphy's runners and ONNX Runtime's
+ * `run(feeds)`: one onnxruntime-node session per graph role, feeds in, named outputs out. It knows
+ * nothing of what the graphs mean; a layout (./layouts/) gives the tensor names their meaning.
+ */
+import * as ort from "onnxruntime-node";
+import { relative } from "node:path";
+import { NumgateError } from "../../errors/numgate-error.ts";
+
+export function onnxruntimeVersion(): string | null {
+  const v = (ort.env as { versions?: { common?: string } }).versions?.common;
+  return typeof v === "string" ? v : null;
+}
+
+function rel(p: string): string {
+  return relative(process.cwd(), p) || p;
+}
+
+export class OnnxRunner {
+  private seconds = 0;
+
+  private constructor(
+    private readonly files: Readonly<Record<string, string>>,
+    private readonly sessions: ReadonlyMap<string, ort.InferenceSession>,
+  ) {}
+
+  /** Opens one session per role; `files` maps a role ("decoder", ...) to its .onnx path. */
+  static async open(files: Readonly<Record<string, string>>): Promise<OnnxRunner> {
+    const opts: ort.InferenceSession.SessionOptions = {
+      executionProviders: ["cpu"],
+      graphOptimizationLevel: "all",
+      // Determinism beats speed for a gate: one intra-op thread keeps reductions in a fixed order.
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+    };
+    const sessions = new Map<string, ort.InferenceSession>();
+    for (const [role, path] of Object.entries(files)) {
+      try {
+        sessions.set(role, await ort.InferenceSession.create(path, opts));
+      } catch (e) {
+        await Promise.all([...sessions.values()].map((s) => s.release()));
+        throw new NumgateError("backend_failed", `onnxruntime could not load the ${role} graph: ${(e as Error).message}`, { file: rel(path), cause: e });
+      }
+    }
+    return new OnnxRunner(files, sessions);
+  }
+
+  get inferenceSeconds(): number {
+    return this.seconds;
+  }
+
+  file(role: string): string {
+    return rel(this.files[role] ?? role);
+  }
+
+  private session(role: string): ort.InferenceSession {
+    const s = this.sessions.get(role);
+    if (s === undefined) throw new NumgateError("internal", `no ${role} graph was opened`);
+    return s;
+  }
+
+  inputNames(role: string): readonly string[] {
+    return this.session(role).inputNames;
+  }
+
+  outputNames(role: string): readonly string[] {
+    return this.session(role).outputNames;
+  }
+
+  /** Runs one graph; `fetches` limits the outputs computed (all when omitted). */
+  async run(role: string, feeds: Record<string, ort.Tensor>, fetches?: readonly string[]): Promise<Record<string, ort.Tensor>> {
+    const s = this.session(role);
+    const t0 = performance.now();
+    try {
+      return fetches === undefined ? await s.run(feeds) : await s.run(feeds, [...fetches]);
+    } catch (e) {
+      throw new NumgateError("backend_failed", `onnxruntime failed running the ${role} graph: ${(e as Error).message}`, { file: this.file(role), cause: e });
+    } finally {
+      this.seconds += (performance.now() - t0) / 1000;
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.sessions.values()].map((s) => s.release()));
+  }
+}
