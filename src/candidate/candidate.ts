@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
-import { dirname, join, relative } from "node:path";
+import { dirname, relative } from "node:path";
 import { NumgateError } from "../errors/numgate-error.ts";
+import { confinedPath } from "../files/confine.ts";
 import { loadJsonFile } from "../spec/json.ts";
 import { CandidateManifestSchema, type CandidateManifest } from "./manifest.ts";
 
@@ -16,12 +17,13 @@ function rel(p: string): string {
   return relative(process.cwd(), p) || p;
 }
 
-export function loadCandidate(manifestPath: string): Candidate {
+/** `allowedRoots`: folders outside the manifest's own that its paths may name (the spec's allow_paths_outside). */
+export function loadCandidate(manifestPath: string, allowedRoots: readonly string[] = []): Candidate {
   const manifest = loadJsonFile(manifestPath, CandidateManifestSchema, "candidate manifest");
   const dir = dirname(manifestPath);
   const paths: Record<string, string> = {};
   for (const [role, file] of Object.entries(manifest.files ?? {})) {
-    const p = join(dir, file);
+    const p = confinedPath(dir, file, { manifest: rel(manifestPath), field: `files.${role}` }, allowedRoots);
     if (!existsSync(p)) {
       throw new NumgateError("file_not_found", `candidate ${role} graph ${p} does not exist`, { file: rel(manifestPath), field: `files.${role}` });
     }

@@ -6,6 +6,7 @@
 export type NumgateErrorCode =
   | "file_not_found"
   | "file_unreadable"
+  | "path_outside"
   | "invalid_json"
   | "invalid_yaml"
   | "schema_violation"

@@ -5,6 +5,7 @@
 import { existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import { NumgateError } from "../errors/numgate-error.ts";
+import { confinedPath } from "../files/confine.ts";
 import { loadJsonFile } from "../spec/json.ts";
 import { readSafetensorsSync, type SafetensorsFile } from "../tensor/safetensors.ts";
 import type { Tensor } from "../tensor/tensor.ts";
@@ -41,10 +42,13 @@ export class Oracle<M extends OracleManifest = OracleManifest> {
   }
 
   /** Opens an oracle with its family's full manifest schema. */
-  static open<M extends OracleManifest>(dir: string, schema: z.ZodType<M>): Oracle<M> {
+  static open<M extends OracleManifest>(dir: string, schema: z.ZodType<M>, allowedRoots: readonly string[] = []): Oracle<M> {
     const manifestPath = join(dir, "manifest.json");
     const manifest = Oracle.manifestOf(dir, schema);
     const oracle = new Oracle<M>(dir, manifestPath, manifest);
+    const manifestRel = relative(process.cwd(), manifestPath) || manifestPath;
+    manifest.prompts.forEach((p, i) => confinedPath(dir, p.file, { manifest: manifestRel, field: `prompts[${i}].file` }, allowedRoots));
+    manifest.positions_batches.forEach((p, i) => confinedPath(dir, p.file, { manifest: manifestRel, field: `positions_batches[${i}].file` }, allowedRoots));
     for (const p of [...manifest.prompts, ...manifest.positions_batches]) {
       const path = join(dir, p.file);
       if (!existsSync(path)) {

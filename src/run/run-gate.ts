@@ -5,6 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { openBackend } from "../backends/registry.ts";
 import { candidateFiles, loadCandidate } from "../candidate/candidate.ts";
 import { NumgateError, isNumgateError } from "../errors/numgate-error.ts";
@@ -69,9 +70,10 @@ export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
       if (!rungIds.includes(id)) throw new NumgateError("unknown_rung", `no rung "${id}" in ladder ${r.ladder.name} (rungs: ${rungIds.join(", ")})`, { field: "--rung" });
     }
     const family = familyNamed(r.spec.family, { file: rel(r.specPath), field: "family" });
+    const outsideRoots = r.spec.allow_paths_outside.map((p) => resolve(r.root, p));
     let oracle: Oracle;
     try {
-      oracle = Oracle.open(r.oracleDir, family.oracleSchema);
+      oracle = Oracle.open(r.oracleDir, family.oracleSchema, outsideRoots);
     } catch (e) {
       if (isNumgateError(e) && e.code === "oracle_not_recorded") {
         const how = r.spec.record_command ?? `python3 oracles/record/record.py --name ${r.spec.model} --out ${r.spec.oracle} ...`;
@@ -82,7 +84,7 @@ export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
       }
       throw e;
     }
-    const candidate = loadCandidate(cand.manifestPath);
+    const candidate = loadCandidate(cand.manifestPath, outsideRoots);
     if (candidate.manifest.model !== r.spec.model) {
       throw new NumgateError("candidate_invalid", `this candidate is a build of "${candidate.manifest.model}", but the spec gates "${r.spec.model}"`, {
         file: rel(cand.manifestPath),

@@ -32,6 +32,8 @@ export const GateSpecSchema = z.strictObject({
   candidates: z.record(z.string(), CandidateEntrySchema),
   thresholds: RungOverrides.default({}),
   options: RungOptionOverrides.default({}),
+  /** Folders (relative to the project root) outside a manifest's own that its paths may name. */
+  allow_paths_outside: z.array(z.string().min(1)).default([]),
   /** How to record the oracle when it is missing (printed verbatim). */
   record_command: z.string().optional(),
 });
