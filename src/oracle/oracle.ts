@@ -16,6 +16,8 @@ export interface OracleDump {
   readonly name: string;
   readonly file: string;
   has(tensor: string): boolean;
+  /** The declared shape, from the header alone (no tensor data read). */
+  shape(tensor: string): readonly number[];
   get(tensor: string): Tensor;
 }
 
@@ -49,6 +51,15 @@ export class Oracle<M extends OracleManifest = OracleManifest> {
     const manifestRel = relative(process.cwd(), manifestPath) || manifestPath;
     manifest.prompts.forEach((p, i) => confinedPath(dir, p.file, { manifest: manifestRel, field: `prompts[${i}].file` }, allowedRoots));
     manifest.positions_batches.forEach((p, i) => confinedPath(dir, p.file, { manifest: manifestRel, field: `positions_batches[${i}].file` }, allowedRoots));
+    // Two prompts on one dump would both "pass" while one of them was never recorded.
+    const owner = new Map<string, string>();
+    manifest.prompts.forEach((p, i) => {
+      const other = owner.get(p.file);
+      if (other !== undefined) {
+        throw new NumgateError("oracle_invalid", `prompts "${other}" and "${p.name}" name the same dump ${p.file}; each prompt needs its own`, { file: manifestRel, field: `prompts[${i}].file` });
+      }
+      owner.set(p.file, p.name);
+    });
     for (const p of [...manifest.prompts, ...manifest.positions_batches]) {
       const path = join(dir, p.file);
       if (!existsSync(path)) {
@@ -80,17 +91,77 @@ export class Oracle<M extends OracleManifest = OracleManifest> {
     if (st === undefined) {
       st = readSafetensorsSync(path);
       this.dumps.set(path, st);
+      this.checkBinding(name, st);
     }
     const file = st;
+    const where = relative(process.cwd(), path) || path;
+    const checked = new Set<string>();
     return {
       name,
-      file: relative(process.cwd(), path) || path,
+      file: where,
       has: (t) => file.has(t),
-      get: (t) => file.get(t),
+      shape: (t) => {
+        if (!file.has(t)) throw new NumgateError("tensor_missing", `oracle dump has no tensor "${t}"`, { file: where, field: t });
+        return file.info(t).shape;
+      },
+      get: (t) => {
+        const tensor = file.get(t);
+        if (!checked.has(t)) {
+          checkOracleValues(tensor, where, t);
+          checked.add(t);
+        }
+        return tensor;
+      },
     };
+  }
+
+  /**
+   * A dump must be the one its prompt was recorded into: its own metadata (when the recorder wrote
+   * the prompt's name), its model, its length and its greedy tokens must all agree with the manifest.
+   */
+  private checkBinding(name: string, st: SafetensorsFile): void {
+    const file = relative(process.cwd(), st.path) || st.path;
+    const wrong = (what: string) =>
+      new NumgateError("oracle_invalid", `dump does not belong to prompt "${name}" of ${relative(process.cwd(), this.manifestPath)}: ${what}`, { file });
+    const meta = st.metadata;
+    if (meta["prompt"] !== undefined && meta["prompt"] !== name) throw wrong(`its metadata names prompt "${meta["prompt"]}"`);
+    if (meta["model"] !== undefined && meta["model"] !== this.manifest.model) throw wrong(`its metadata names model "${meta["model"]}", the manifest "${this.manifest.model}"`);
+    const prompt = this.manifest.prompts.find((p) => p.name === name);
+    if (prompt === undefined) return; // a positions batch: its rows are checked by the positions rung
+    if (st.has("inputs.input_ids")) {
+      const len = st.info("inputs.input_ids").shape.at(-1);
+      if (len !== prompt.sequence_length) throw wrong(`inputs.input_ids has ${len} tokens, the manifest says sequence_length ${prompt.sequence_length}`);
+    }
+    if (st.has("greedy.tokens")) {
+      const tokens = st.get("greedy.tokens").toNumbers();
+      const n = Math.min(tokens.length, prompt.greedy_tokens.length);
+      const i = tokens.slice(0, n).findIndex((t, k) => t !== prompt.greedy_tokens[k]);
+      if (i >= 0) throw wrong(`greedy.tokens[${i}] is ${tokens[i]}, the manifest's greedy_tokens[${i}] is ${prompt.greedy_tokens[i]}`);
+    }
   }
 
   tokenName(id: number): string {
     return this.manifest.tokens.names?.[id] ?? `<${id}>`;
+  }
+}
+
+/**
+ * The oracle is the reference, so it is held to what a candidate is held to: a float tensor that
+ * holds NaN or Inf, or nothing but zeros, is an oracle problem (never a candidate failure, never
+ * a pass), named with the dump, the tensor and the first bad index.
+ */
+export function checkOracleValues(t: Tensor, file: string, name: string): void {
+  if (t.dtype !== "f32" && t.dtype !== "f16" && t.dtype !== "bf16" && t.dtype !== "f64") return;
+  const v = t.toFloat32();
+  let nonZero = false;
+  for (let i = 0; i < v.length; i++) {
+    const x = v[i] ?? 0;
+    if (!Number.isFinite(x)) {
+      throw new NumgateError("oracle_invalid", `oracle tensor ${name} is non-finite (${x}) at flat index ${i} of ${t.describe()}: re-record the oracle`, { file, field: name });
+    }
+    if (x !== 0) nonZero = true;
+  }
+  if (!nonZero && v.length > 0) {
+    throw new NumgateError("oracle_invalid", `oracle tensor ${name} is all zeros (${t.describe()}): a degenerate reference cannot judge a candidate; re-record the oracle`, { file, field: name });
   }
 }

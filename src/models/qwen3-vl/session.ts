@@ -7,6 +7,7 @@
  * The chain is the one the app runs: the decoder sees the candidate's vision outputs, never the
  * oracle's (except in isolated layer runs, which feed one layer the oracle's input on purpose).
  */
+import { relative } from "node:path";
 import type { Backend, StateHandle, StepOutputs, VisionOutputs } from "../../backends/backend.ts";
 import { NumgateError } from "../../errors/numgate-error.ts";
 import { argmax } from "../../metrics/index.ts";
@@ -14,6 +15,7 @@ import type { Oracle, OracleDump } from "../../oracle/oracle.ts";
 import { Tensor } from "../../tensor/tensor.ts";
 import type { Capability, DecodeRun, HostPositions, ModelSession, PositionsSupport, SeededStep, VisionFeature } from "../session.ts";
 import type { Qwen3VLCandidate, Qwen3VLOracleManifest } from "./manifest.ts";
+import { checkDumpShapes } from "./dump-check.ts";
 import { qwen3vlPositions } from "./positions.ts";
 
 type Qwen3VLPrompt = Qwen3VLOracleManifest["prompts"][number];
@@ -58,6 +60,7 @@ export class Qwen3VLSession implements ModelSession {
   readonly missing: Partial<Record<Capability, string>>;
   private readonly deepstackLevels: number;
   private readonly state = new Map<string, PromptState>();
+  private readonly checked = new Set<string>();
 
   constructor(
     private readonly backend: Backend,
@@ -102,7 +105,12 @@ export class Qwen3VLSession implements ModelSession {
   prompt(name: string): { meta: Qwen3VLPrompt; dump: OracleDump } {
     const meta = this.oracle.prompts.find((p) => p.name === name);
     if (meta === undefined) throw new NumgateError("internal", `no oracle prompt "${name}"`);
-    return { meta, dump: this.oracle.dump(name) };
+    const dump = this.oracle.dump(name);
+    if (!this.checked.has(name)) {
+      checkDumpShapes(this.oracle.manifest, relative(process.cwd(), this.oracle.manifestPath), meta, dump);
+      this.checked.add(name);
+    }
+    return { meta, dump };
   }
 
   private inputIds(name: string): number[] {
