@@ -8,10 +8,12 @@
  *   layout (interleaved for Qwen3-VL), naming the first frequency that takes the wrong plane.
  * Plus the recorded padded batches: numgate's port against transformers, prefill and decode resume.
  */
-import { ropeIndexOfDump } from "../models/qwen3-vl/rope-index.ts";
-import { decodePosition, mropeFrequencyPlanes, ropeInvFreq, type RopePlane } from "../rope/index.ts";
-import { POSITIONS_MAX_ROWS, type PositionsCheck, type PositionsRow, type PromptResult } from "../report/schema.ts";
-import { combineVerdicts, rungMessage, type Gate, type GateContext } from "./gate.ts";
+import { ropeIndexOfDump } from "../../models/qwen3-vl/rope-index.ts";
+import { decodePosition, mropeFrequencyPlanes, ropeInvFreq, type RopePlane } from "../../rope/index.ts";
+import { rungMessage, type PromptResult } from "../../verdicts/prompt-result.ts";
+import { combineVerdicts } from "../../verdicts/verdict.ts";
+import type { Gate, GateContext } from "../gate.ts";
+import { POSITIONS_MAX_ROWS, type PositionsCheck, type PositionsEvidence, type PositionsRow } from "./evidence.ts";
 
 const PLANES = ["t", "h", "w"] as const;
 
@@ -172,9 +174,9 @@ function batchChecks(ctx: GateContext, batchName: string): PositionsCheck[] {
   return checks;
 }
 
-export const positionsGate: Gate = async (ctx) => {
-  const results: PromptResult[] = [];
-  const summarize = (name: string, checks: PositionsCheck[]): PromptResult => {
+export const positionsGate: Gate<PositionsEvidence> = async (ctx) => {
+  const results: PromptResult<PositionsEvidence>[] = [];
+  const summarize = (name: string, checks: PositionsCheck[]): PromptResult<PositionsEvidence> => {
     const bad = checks.filter((c) => c.mismatches > 0 || !c.expressible);
     return {
       prompt: name,
