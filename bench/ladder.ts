@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { writeReports } from "../src/report/write.ts";
-import { buildReport } from "../src/run/report-builder.ts";
+import { buildReport } from "../src/report/build.ts";
 import { runGate } from "../src/run/run-gate.ts";
 
 const ROOT = resolve(import.meta.dirname, "..");

@@ -2,7 +2,7 @@
  * numgate's public API: everything a program (rather than the CLI) needs, from one place.
  *
  * - Run gates: {@link runGate} (one model/candidate through its ladder), {@link buildReport},
- *   {@link writeReports}; lower level {@link runLadder} with {@link GATES}.
+ *   {@link writeReports}; lower level {@link runLadder} with the gate units in {@link GATE_UNITS}.
  * - Positions: {@link getRopeIndex} and friends (transformers-exact M-RoPE).
  * - Data: {@link Tensor}, safetensors I/O, {@link Oracle}, candidate manifests.
  * - Metrics in float64: cosine, rowCosines, maxAbsDiff, relativeL2, topK, top2Margin, KL.
@@ -12,10 +12,18 @@
  */
 export { NumgateError, isNumgateError, type NumgateErrorCode } from "./errors/numgate-error.ts";
 export { runGate, type GateRunRequest, type GateRunResult, type GateRunTimings } from "./run/run-gate.ts";
-export { buildReport } from "./run/report-builder.ts";
+export { buildReport } from "./report/build.ts";
 export { resolveSpec, resolveCandidate, planRungs, knownModels } from "./run/resolve.ts";
-export { runLadder, runVerdict, GATES, type RungPlan, type LadderRunOptions } from "./ladder/run.ts";
+export { runLadder, runVerdict, type RungPlan, type LadderRunOptions } from "./ladder/run.ts";
 export type { Gate, GateContext, GateOutcome } from "./gates/gate.ts";
+export { GATE_UNITS, GATE_KINDS, gateUnit, type GateKind, type GateEvidence } from "./gates/registry.ts";
+export type { GateUnit } from "./gates/unit.ts";
+export type { PositionsEvidence, PositionsCheck, PositionsRow } from "./gates/positions/evidence.ts";
+export type { VisionEvidence, VisionTensor } from "./gates/vision/evidence.ts";
+export type { LayersEvidence, LayerRow, FirstFailingLayer } from "./gates/layers/evidence.ts";
+export type { SeededDecodeEvidence } from "./gates/seeded_decode/evidence.ts";
+export type { TeacherForcedEvidence, TeacherForcedStep } from "./gates/teacher_forced/evidence.ts";
+export type { GreedyEvidence } from "./gates/greedy/evidence.ts";
 export { GateSpecSchema, type GateSpec } from "./spec/gate-spec.ts";
 export { LadderSchema, THRESHOLDS_BY_KIND, OPTIONS_BY_KIND, type Ladder, type RungSpec } from "./spec/ladder.ts";
 export { loadYamlFile, SpecError, isSpecError, type SpecIssue } from "./spec/yaml.ts";

@@ -1,6 +1,6 @@
 /** `numgate calibrate <model> --reference <candidate>`: thresholds from a healthy build's noise floor. */
 import type { Command } from "commander";
-import { calibrateFromRun, writeCalibration } from "../calibrate/calibrate.ts";
+import { calibrateRun, writeCalibration } from "../calibrate/calibrate.ts";
 import { NumgateError } from "../errors/numgate-error.ts";
 import { resolveSpec } from "../run/resolve.ts";
 import { runGate } from "../run/run-gate.ts";
@@ -21,10 +21,11 @@ export function registerCalibrateCommand(program: Command, root: string): void {
         const first = r.run.rungs.find((g) => g.verdict === "error");
         throw new NumgateError("candidate_invalid", `reference ${opts.reference} could not be run: ${first?.error?.message ?? first?.message ?? "setup failed"}`);
       }
-      const cal = calibrateFromRun(r.run, opts.headroom);
+      const { calibrated: cal, notCalibrated } = calibrateRun(r.run, opts.headroom);
       for (const c of cal) {
         process.stdout.write(`${c.rung}: ${Object.entries(c.thresholds).map(([k, v]) => `${k} ${v}`).join(", ")}   (floor ${Object.entries(c.floor).map(([k, v]) => `${k} ${v}`).join(", ")})\n`);
       }
+      for (const n of notCalibrated) process.stdout.write(`${n.rung}: not calibrated (${n.reason})\n`);
       if (opts.dryRun !== true) {
         const date = new Date().toISOString().slice(0, 10);
         writeCalibration(spec.specPath, opts.to ?? opts.reference, opts.reference, cal, date, opts.headroom);

@@ -10,7 +10,7 @@ import { emitGithub } from "../report/github.ts";
 import { shardOf } from "../report/merge.ts";
 import type { Run } from "../report/schema.ts";
 import { writeReports } from "../report/write.ts";
-import { buildReport } from "../run/report-builder.ts";
+import { buildReport } from "../report/build.ts";
 import { knownModels, resolveSpec } from "../run/resolve.ts";
 import { runGate, type GateRunTimings } from "../run/run-gate.ts";
 

@@ -3,7 +3,7 @@
 import { Command, CommanderError } from "commander";
 import { isNumgateError } from "../errors/numgate-error.ts";
 import { isSpecError } from "../spec/yaml.ts";
-import { numgateVersion } from "../run/report-builder.ts";
+import { numgateVersion } from "../report/build.ts";
 import { registerCalibrateCommand } from "./calibrate-command.ts";
 import { registerGateCommand } from "./gate-command.ts";
 import { registerPositionsCommand } from "./positions-command.ts";

@@ -4,9 +4,13 @@
  * those become `error` verdicts naming the tensor. A thrown NumgateError (missing tensor, backend
  * crash) is turned into an `error` rung by the ladder runner.
  */
-import type { Oracle } from "../oracle/oracle.ts";
+import { NumgateError } from "../errors/numgate-error.ts";
+import type { Oracle, OracleDump } from "../oracle/oracle.ts";
 import type { ModelSession } from "../models/session.ts";
-import type { PromptResult, Verdict } from "../report/schema.ts";
+import type { PromptResult } from "../verdicts/prompt-result.ts";
+import type { Verdict } from "../verdicts/verdict.ts";
+
+export { finiteOrNull } from "../verdicts/numbers.ts";
 
 export interface GateContext {
   session: ModelSession;
@@ -18,31 +22,14 @@ export interface GateContext {
   prompts: readonly string[];
 }
 
-export interface GateOutcome {
+export interface GateOutcome<E = unknown> {
   verdict: Verdict;
   message: string;
-  prompts: PromptResult[];
+  prompts: PromptResult<E>[];
   units: Record<string, string>;
 }
 
-export type Gate = (ctx: GateContext) => Promise<GateOutcome>;
-
-/** error beats fail beats pass; all-skipped is skipped. */
-export function combineVerdicts(verdicts: readonly Verdict[]): Verdict {
-  if (verdicts.includes("error")) return "error";
-  if (verdicts.includes("fail")) return "fail";
-  if (verdicts.includes("pass")) return "pass";
-  return "skipped";
-}
-
-/**
- * The rung message: the first non-passing prompt's message; else the first prompt that passed
- * only through a waiver or tolerance (a pass must never hide one); else the pass summary.
- */
-export function rungMessage(prompts: readonly PromptResult[], passSummary: string, passedWithNote: (p: PromptResult) => boolean = () => false): string {
-  const bad = prompts.find((p) => p.verdict === "error") ?? prompts.find((p) => p.verdict === "fail") ?? prompts.find(passedWithNote);
-  return bad === undefined ? passSummary : `${bad.prompt}: ${bad.message}`;
-}
+export type Gate<E = unknown> = (ctx: GateContext) => Promise<GateOutcome<E>>;
 
 export function threshold(ctx: GateContext, name: string, fallback?: number): number {
   const v = ctx.thresholds[name] ?? fallback;
@@ -50,11 +37,21 @@ export function threshold(ctx: GateContext, name: string, fallback?: number): nu
   return v;
 }
 
-/** null for NaN/Infinity, so report.json stays valid JSON. */
-export function finiteOrNull(x: number): number | null {
-  return Number.isFinite(x) ? x : null;
-}
-
 export function fmt(x: number | null, digits = 7): string {
   return x === null ? "NaN" : x.toFixed(digits);
+}
+
+/**
+ * The rung's `steps` option, checked against what the oracle recorded: a prompt with fewer
+ * recorded steps is an error naming the dump and tensor, never a silently shorter comparison.
+ */
+export function recordedSteps(ctx: GateContext, defaultSteps: number, dump: OracleDump, tensor: string, recorded: number): number {
+  const steps = typeof ctx.options["steps"] === "number" ? ctx.options["steps"] : defaultSteps;
+  if (recorded < steps) {
+    throw new NumgateError("tensor_shape", `the oracle records ${recorded} steps in ${tensor}, but the rung compares ${steps} (options.steps); record more steps or lower it`, {
+      file: dump.file,
+      field: tensor,
+    });
+  }
+  return steps;
 }

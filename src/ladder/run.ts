@@ -4,27 +4,13 @@
  * rungs with their code. Produces the Run object of report.json; it never writes files.
  */
 import { NumgateError, isNumgateError } from "../errors/numgate-error.ts";
-import type { Gate, GateContext } from "../gates/gate.ts";
-import { greedyGate } from "../gates/greedy.ts";
-import { layersGate } from "../gates/layers.ts";
-import { positionsGate } from "../gates/positions.ts";
-import { seededDecodeGate } from "../gates/seeded-decode.ts";
-import { teacherForcedGate } from "../gates/teacher-forced.ts";
-import { visionGate } from "../gates/vision.ts";
+import type { GateContext } from "../gates/gate.ts";
+import { gateUnit, type GateRung as Rung } from "../gates/registry.ts";
 import type { ModelSession } from "../models/session.ts";
 import type { Oracle } from "../oracle/oracle.ts";
-import { reportDuration } from "../report/json.ts";
-import type { Rung, RungKind, Verdict } from "../report/schema.ts";
 import type { Ladder, RungSpec } from "../spec/ladder.ts";
-
-export const GATES: Readonly<Record<RungKind, Gate>> = {
-  positions: positionsGate,
-  vision: visionGate,
-  layers: layersGate,
-  seeded_decode: seededDecodeGate,
-  teacher_forced: teacherForcedGate,
-  greedy: greedyGate,
-};
+import { reportDuration } from "../verdicts/timing.ts";
+import type { Verdict } from "../verdicts/verdict.ts";
 
 export interface RungPlan {
   spec: RungSpec;
@@ -87,7 +73,7 @@ export async function runLadder(
       const inf0 = session.inferenceSeconds;
       const ctx: GateContext = { session, oracle, thresholds: plan.thresholds, options: plan.options, prompts: opts.prompts };
       try {
-        const out = await GATES[r.kind](ctx);
+        const out = await gateUnit(r.kind).gate(ctx);
         const elapsed = (performance.now() - t0) / 1000;
         metricSeconds += Math.max(0, elapsed - (session.inferenceSeconds - inf0));
         rung = {

@@ -12,27 +12,28 @@
  * Everything else (improvements, new or removed runs/rungs/prompts, pass -> skipped, threshold
  * edits, token changes that keep the verdict) is reported as a change, not a regression. Two
  * identical reports give no changes at all.
+ *
+ * Which values of a kind's evidence are compared is the kind's own diff hook
+ * (src/gates/<kind>/unit.ts); a kind without one is listed as "not compared", with its reason.
  */
-import type {
-  Evidence,
-  LayerRow,
-  PromptResult,
-  Report,
-  Run,
-  Rung,
-  RungKind,
-  Verdict,
-} from "./schema.ts";
 import { Chalk, type ChalkInstance } from "chalk";
+import { gateUnit, isGateKind, type GateEvidence, type GateKind } from "../gates/registry.ts";
+import { hasHook, type DiffRecorder, type GateUnit, type LayerSide, type TokenSequence } from "../gates/unit.ts";
+import { pairBy } from "../render/pair.ts";
+import { escapeHtml as h, formatCos, formatDelta, formatNum, oneLine } from "../render/text.ts";
 import { htmlPage, verdictBadge } from "./html.ts";
-import { escapeHtml as h, formatCos, formatDelta, formatNum, oneLine } from "./text.ts";
+import type { Evidence, PromptResult, Report, Run, Rung, RungKind, Verdict } from "./schema.ts";
 
 export const DEFAULT_COS_TOLERANCE = 1e-6;
 
 export interface DiffOptions {
   /** Absolute tolerance on a cosine drop before it counts as a regression (default 1e-6). */
   cosTolerance?: number;
+  /** Where a rung kind's diff hook is looked up (default: the gate registry). */
+  unitOf?: UnitLookup;
 }
+
+type UnitLookup = (kind: GateKind) => GateUnit<GateEvidence>;
 
 export type Presence = "both" | "added" | "removed";
 
@@ -84,7 +85,7 @@ export interface TokenRow {
 }
 
 export interface TokenSequences {
-  kind: "teacher_forced" | "greedy";
+  kind: RungKind;
   base_first_divergence: number | null;
   head_first_divergence: number | null;
   rows: TokenRow[];
@@ -120,6 +121,8 @@ export interface RungDiff {
   thresholds: ThresholdChange[];
   /** Only prompts with a change. */
   prompts: PromptDiff[];
+  /** Set when this rung kind's evidence has no diff hook: only verdicts and messages were compared. */
+  not_compared?: string;
   changed: boolean;
   regression: boolean;
   reasons: string[];
@@ -129,7 +132,7 @@ export interface RunDiff {
   id: string;
   presence: Presence;
   verdict: VerdictChange;
-  /** Only rungs with a change. */
+  /** Only rungs with a change, and rungs whose evidence could not be compared. */
   rungs: RungDiff[];
   changed: boolean;
   regression: boolean;
@@ -140,7 +143,7 @@ export interface ReportDiff {
   cosTolerance: number;
   base: { generated_at: string; runs: number };
   head: { generated_at: string; runs: number };
-  /** Only runs with a change. */
+  /** Only runs with a change, or with a rung whose evidence could not be compared. */
   runs: RunDiff[];
   changes: number;
   regression: boolean;
@@ -159,33 +162,11 @@ function verdictChange(base: Verdict | null, head: Verdict | null): VerdictChang
 
 const delta = (b: number | null, a: number | null): number | null => (b === null || a === null ? null : a - b);
 
-/** Pairs items by key; for duplicate keys the nth occurrence matches the nth. Base order first, then new head items. */
-function pairBy<T>(base: readonly T[], head: readonly T[], key: (t: T) => string): { key: string; base?: T; head?: T }[] {
-  const tag = (xs: readonly T[]): [string, T][] => {
-    const seen = new Map<string, number>();
-    return xs.map((x) => {
-      const k = key(x);
-      const n = seen.get(k) ?? 0;
-      seen.set(k, n + 1);
-      return [n === 0 ? k : `${k}\u0000${n}`, x];
-    });
-  };
-  const hb = new Map(tag(head));
-  const out: { key: string; base?: T; head?: T }[] = [];
-  const used = new Set<string>();
-  for (const [k, b] of tag(base)) {
-    const hh = hb.get(k);
-    used.add(k);
-    out.push(hh === undefined ? { key: k, base: b } : { key: k, base: b, head: hh });
-  }
-  for (const [k, hh] of hb) if (!used.has(k)) out.push({ key: k, head: hh });
-  return out;
-}
-
 class Ctx {
   constructor(
     readonly tol: number,
     readonly thresholds: Readonly<Record<string, number>>,
+    readonly unitOf: UnitLookup,
   ) {}
 
   threshold(metric: string, b: number | null, a: number | null): ThresholdRef | undefined {
@@ -222,124 +203,73 @@ function metric(ctx: Ctx, scope: string, name: string, b: number | null | undefi
   });
 }
 
-function layerDeltas(ctx: Ctx, base: readonly LayerRow[], head: readonly LayerRow[]): LayerDelta[] {
-  const out: LayerDelta[] = [];
-  for (const pair of pairBy(base, head, (l) => String(l.layer))) {
-    const b = pair.base;
-    const a = pair.head;
-    const layer = (a ?? b)?.layer ?? -1;
-    const vc = verdictChange(b?.verdict ?? null, a?.verdict ?? null);
-    for (const m of ["cos", "cos_worst_row", "isolated_cos"] as const) {
-      const bv = b?.[m] ?? null;
-      const av = a?.[m] ?? null;
-      if (bv === av && !(m === "cos" && vc.changed)) continue;
-      const thr = ctx.threshold(m, bv, av);
-      out.push({
-        layer,
-        metric: m,
-        base: bv,
-        head: av,
-        delta: delta(bv, av),
-        ...(thr ? { threshold: thr } : {}),
-        verdict: vc,
-        // a layer removed from head is a change, not a regression; a metric that became null is one
-        regression: ctx.cosRegression(b?.[m], a === undefined ? undefined : (a[m] ?? null)),
-      });
-    }
-  }
-  return out;
-}
+/** Records what a kind's diff hook compares into one prompt's deltas. */
+class Recorder implements DiffRecorder {
+  readonly metrics: MetricDelta[] = [];
+  readonly layers: LayerDelta[] = [];
+  tokenSequences: TokenSequences | undefined;
 
-function tokenRows(kind: "teacher_forced" | "greedy", b: Evidence | undefined, a: Evidence | undefined): TokenSequences | undefined {
-  const seq = (e: Evidence | undefined): { o: number[]; c: number[]; first: number | null } | undefined => {
-    if (e?.kind === "teacher_forced") {
-      const tf = e;
-      const first = tf.steps.find((s) => !s.match);
-      return { o: tf.steps.map((s) => s.oracle_token), c: tf.steps.map((s) => s.candidate_token), first: first?.step ?? null };
-    }
-    if (e?.kind === "greedy") {
-      const g = e;
-      let first: number | null = g.first_divergence?.step ?? null;
-      if (first === null) {
-        for (let i = 0; i < Math.max(g.oracle_tokens.length, g.candidate_tokens.length); i++) if (g.oracle_tokens[i] !== g.candidate_tokens[i]) { first = i; break; }
-      }
-      return { o: g.oracle_tokens, c: g.candidate_tokens, first };
-    }
-    return undefined;
-  };
-  const sb = seq(b);
-  const sa = seq(a);
-  if (sb === undefined && sa === undefined) return undefined;
-  const n = Math.max(sb?.o.length ?? 0, sb?.c.length ?? 0, sa?.o.length ?? 0, sa?.c.length ?? 0);
-  const rows: TokenRow[] = [];
-  let any = false;
-  for (let i = 0; i < n; i++) {
-    const r: TokenRow = {
-      step: i,
-      base_oracle: sb?.o[i] ?? null,
-      base_candidate: sb?.c[i] ?? null,
-      head_oracle: sa?.o[i] ?? null,
-      head_candidate: sa?.c[i] ?? null,
-      changed: false,
-    };
-    r.changed = r.base_oracle !== r.head_oracle || r.base_candidate !== r.head_candidate;
-    any ||= r.changed;
-    rows.push(r);
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly kind: RungKind,
+  ) {}
+
+  metric(scope: string, name: string, base: number | null | undefined, head: number | null | undefined): void {
+    metric(this.ctx, scope, name, base, head, this.metrics);
   }
-  if (!any) return undefined;
-  return { kind, base_first_divergence: sb?.first ?? null, head_first_divergence: sa?.first ?? null, rows };
+
+  layer(layer: number, m: LayerDelta["metric"], base: LayerSide | undefined, head: LayerSide | undefined): void {
+    const vc = verdictChange(base?.verdict ?? null, head?.verdict ?? null);
+    const bv = base?.value ?? null;
+    const av = head?.value ?? null;
+    if (bv === av && !(m === "cos" && vc.changed)) return;
+    const thr = this.ctx.threshold(m, bv, av);
+    this.layers.push({
+      layer,
+      metric: m,
+      base: bv,
+      head: av,
+      delta: delta(bv, av),
+      ...(thr ? { threshold: thr } : {}),
+      verdict: vc,
+      // a layer removed from head is a change, not a regression; a metric that became null is one
+      regression: this.ctx.cosRegression(base?.value, head === undefined ? undefined : (head.value ?? null)),
+    });
+  }
+
+  tokens(sb: TokenSequence | undefined, sa: TokenSequence | undefined): void {
+    if (sb === undefined && sa === undefined) return;
+    const n = Math.max(sb?.oracle.length ?? 0, sb?.candidate.length ?? 0, sa?.oracle.length ?? 0, sa?.candidate.length ?? 0);
+    const rows: TokenRow[] = [];
+    let any = false;
+    for (let i = 0; i < n; i++) {
+      const r: TokenRow = {
+        step: i,
+        base_oracle: sb?.oracle[i] ?? null,
+        base_candidate: sb?.candidate[i] ?? null,
+        head_oracle: sa?.oracle[i] ?? null,
+        head_candidate: sa?.candidate[i] ?? null,
+        changed: false,
+      };
+      r.changed = r.base_oracle !== r.head_oracle || r.base_candidate !== r.head_candidate;
+      any ||= r.changed;
+      rows.push(r);
+    }
+    if (any) this.tokenSequences = { kind: this.kind, base_first_divergence: sb?.firstDivergence ?? null, head_first_divergence: sa?.firstDivergence ?? null, rows };
+  }
 }
 
 function promptDiff(ctx: Ctx, kind: RungKind, b: PromptResult | undefined, a: PromptResult | undefined): PromptDiff {
-  const metrics: MetricDelta[] = [];
-  let layers: LayerDelta[] = [];
+  const rec = new Recorder(ctx, kind);
   const eb = b?.evidence;
   const ea = a?.evidence;
-  // vision tensors
-  if (eb?.kind === "vision" || ea?.kind === "vision") {
-    const tb = eb?.kind === "vision" ? eb.tensors : [];
-    const ta = ea?.kind === "vision" ? ea.tensors : [];
-    for (const p of pairBy(tb, ta, (t) => t.name)) {
-      for (const m of ["cos", "cos_worst_row", "max_abs", "rel_l2"] as const) {
-        metric(ctx, (p.head ?? p.base)?.name ?? p.key, m, p.base === undefined ? undefined : p.base[m], p.head?.[m], metrics);
-      }
-    }
+  const kinds = new Set([eb?.kind, ea?.kind].filter((k): k is Exclude<Evidence["kind"], "error"> => k !== undefined && k !== "error"));
+  for (const k of kinds) {
+    const diff = ctx.unitOf(k).diff;
+    if (hasHook(diff)) diff.compare(rec, eb?.kind === k ? eb : undefined, ea?.kind === k ? ea : undefined);
   }
-  if (eb?.kind === "layers" || ea?.kind === "layers") {
-    const lb = eb?.kind === "layers" ? eb : undefined;
-    const la = ea?.kind === "layers" ? ea : undefined;
-    layers = layerDeltas(ctx, lb?.layers ?? [], la?.layers ?? []);
-    metric(ctx, "summary", "first_failing_layer", lb?.first_failing?.layer, la?.first_failing?.layer, metrics);
-    metric(ctx, "summary", "first_failing_isolated_layer", lb?.first_failing_isolated?.layer, la?.first_failing_isolated?.layer, metrics);
-  }
-  if (eb?.kind === "positions" || ea?.kind === "positions") {
-    const cb = eb?.kind === "positions" ? eb.checks : [];
-    const ca = ea?.kind === "positions" ? ea.checks : [];
-    for (const p of pairBy(cb, ca, (c) => c.name)) {
-      metric(ctx, `check ${p.key.split("\u0000")[0] ?? p.key}`, "mismatches", p.base?.mismatches, p.head?.mismatches, metrics);
-      metric(ctx, `check ${p.key.split("\u0000")[0] ?? p.key}`, "compared", p.base?.compared, p.head?.compared, metrics);
-    }
-  }
-  if (eb?.kind === "seeded_decode" || ea?.kind === "seeded_decode") {
-    const sb = eb?.kind === "seeded_decode" ? eb : undefined;
-    const sa = ea?.kind === "seeded_decode" ? ea : undefined;
-    metric(ctx, "summary", "logits_cos", sb?.logits_cos, sa?.logits_cos, metrics);
-    metric(ctx, "summary", "candidate_top1", sb?.candidate_top1, sa?.candidate_top1, metrics);
-  }
-  if (eb?.kind === "teacher_forced" || ea?.kind === "teacher_forced") {
-    const tb = eb?.kind === "teacher_forced" ? eb : undefined;
-    const ta = ea?.kind === "teacher_forced" ? ea : undefined;
-    metric(ctx, "summary", "matches", tb?.matches, ta?.matches, metrics);
-    metric(ctx, "summary", "near_tie_flips", tb?.near_tie_flips, ta?.near_tie_flips, metrics);
-    metric(ctx, "summary", "min_oracle_margin", tb?.min_oracle_margin, ta?.min_oracle_margin, metrics);
-  }
-  if (eb?.kind === "greedy" || ea?.kind === "greedy") {
-    const gb = eb?.kind === "greedy" ? eb : undefined;
-    const ga = ea?.kind === "greedy" ? ea : undefined;
-    metric(ctx, "summary", "matches", gb?.matches, ga?.matches, metrics);
-    metric(ctx, "summary", "first_divergence_step", gb?.first_divergence?.step, ga?.first_divergence?.step, metrics);
-  }
-  const tokens = kind === "teacher_forced" || kind === "greedy" ? tokenRows(kind, eb, ea) : undefined;
+  const { metrics, layers } = rec;
+  const tokens = rec.tokenSequences;
   const verdict = verdictChange(b?.verdict ?? null, a?.verdict ?? null);
   const reasons: string[] = [];
   if (verdict.regression) reasons.push(`verdict ${verdict.base} -> ${verdict.head}: ${oneLine(a?.message ?? "")}`);
@@ -361,9 +291,9 @@ function promptDiff(ctx: Ctx, kind: RungKind, b: PromptResult | undefined, a: Pr
 const promptChanged = (p: PromptDiff): boolean =>
   p.presence !== "both" || p.verdict.changed || p.message.base !== p.message.head || p.metrics.length > 0 || p.layers.length > 0 || p.tokens !== undefined;
 
-function rungDiff(tol: number, b: Rung | undefined, a: Rung | undefined): RungDiff {
+function rungDiff(tol: number, unitOf: UnitLookup, b: Rung | undefined, a: Rung | undefined): RungDiff {
   const r = (a ?? b) as Rung;
-  const ctx = new Ctx(tol, a?.thresholds ?? b?.thresholds ?? {});
+  const ctx = new Ctx(tol, a?.thresholds ?? b?.thresholds ?? {}, unitOf);
   const prompts = pairBy(b?.prompts ?? [], a?.prompts ?? [], (p) => p.prompt)
     .map((p) => promptDiff(ctx, r.kind, p.base, p.head))
     .filter(promptChanged);
@@ -379,6 +309,7 @@ function rungDiff(tol: number, b: Rung | undefined, a: Rung | undefined): RungDi
   if (verdict.regression) reasons.push(`verdict ${verdict.base} -> ${verdict.head}: ${oneLine(a?.message ?? "")}`);
   for (const p of prompts) for (const why of p.reasons) reasons.push(`[${oneLine(p.prompt)}] ${why}`);
   const presence: Presence = b === undefined ? "added" : a === undefined ? "removed" : "both";
+  const diffHook = isGateKind(r.kind) ? unitOf(r.kind).diff : { none: `"${r.kind}" is not a gate kind this numgate knows` };
   return {
     id: r.id,
     kind: r.kind,
@@ -387,23 +318,24 @@ function rungDiff(tol: number, b: Rung | undefined, a: Rung | undefined): RungDi
     message: { base: b?.message ?? null, head: a?.message ?? null },
     thresholds,
     prompts,
+    ...(hasHook(diffHook) ? {} : { not_compared: diffHook.none }),
     changed: presence !== "both" || verdict.changed || b?.message !== a?.message || thresholds.length > 0 || prompts.length > 0,
     regression: reasons.length > 0,
     reasons,
   };
 }
 
-function runDiff(tol: number, b: Run | undefined, a: Run | undefined): RunDiff {
+function runDiff(tol: number, unitOf: UnitLookup, b: Run | undefined, a: Run | undefined): RunDiff {
   const r = (a ?? b) as Run;
   const rungs = pairBy(b?.rungs ?? [], a?.rungs ?? [], (g) => g.id)
-    .map((p) => rungDiff(tol, p.base, p.head))
-    .filter((d) => d.changed);
+    .map((p) => rungDiff(tol, unitOf, p.base, p.head))
+    .filter((d) => d.changed || d.not_compared !== undefined);
   const verdict = verdictChange(b?.verdict ?? null, a?.verdict ?? null);
   const reasons: string[] = [];
   if (verdict.regression) reasons.push(`run verdict ${verdict.base} -> ${verdict.head}`);
   for (const g of rungs) for (const why of g.reasons) reasons.push(`${g.id} ${why}`);
   const presence: Presence = b === undefined ? "added" : a === undefined ? "removed" : "both";
-  return { id: r.id, presence, verdict, rungs, changed: presence !== "both" || verdict.changed || rungs.length > 0, regression: reasons.length > 0, reasons };
+  return { id: r.id, presence, verdict, rungs, changed: presence !== "both" || verdict.changed || rungs.some((g) => g.changed), regression: reasons.length > 0, reasons };
 }
 
 /** Structured diff of two reports. See the module comment for what counts as a regression. */
@@ -411,8 +343,8 @@ export function diffReports(base: Report, head: Report, opts: DiffOptions = {}):
   const tol = opts.cosTolerance ?? DEFAULT_COS_TOLERANCE;
   if (!Number.isFinite(tol) || tol < 0) throw new RangeError(`cosTolerance must be a finite non-negative number, got ${tol}`);
   const runs = pairBy(base.runs, head.runs, (r) => r.id)
-    .map((p) => runDiff(tol, p.base, p.head))
-    .filter((r) => r.changed);
+    .map((p) => runDiff(tol, opts.unitOf ?? gateUnit, p.base, p.head))
+    .filter((r) => r.changed || r.rungs.length > 0);
   const regressions = runs.flatMap((r) => r.reasons.map((why) => `${r.id} ${why}`));
   let changes = 0;
   for (const r of runs) {
@@ -467,6 +399,7 @@ export function renderDiffConsole(diff: ReportDiff, opts: { color?: boolean } = 
     for (const g of run.rungs) {
       const gp = g.presence === "both" ? "" : ` (${g.presence})`;
       lines.push(`  ${oneLine(g.id)}${gp}: ${V(g.verdict.base)} -> ${V(g.verdict.head)}${reg(g.verdict.regression)}`);
+      if (g.not_compared !== undefined) lines.push(`    ${c.dim("evidence not compared:")} ${oneLine(g.not_compared)}`);
       if (g.message.base !== g.message.head && g.message.head !== null) lines.push(`    ${c.dim("message:")} ${oneLine(g.message.head)}`);
       for (const t of g.thresholds) lines.push(`    threshold ${t.name}: ${formatNum(t.base, 8)} -> ${formatNum(t.head, 8)}`);
       for (const p of g.prompts) {
@@ -527,6 +460,7 @@ export function renderDiffHtml(diff: ReportDiff): string {
       parts.push(
         `<section class="rung${g.regression ? " r-fail" : ""}" data-rung="${h(g.id)}"><h3><code>${h(g.id)}</code> ${g.presence === "both" ? "" : `<span class="muted">(${g.presence})</span>`} ${vcell(g.verdict.base)} → ${vcell(g.verdict.head)} ${regCell(g.verdict.regression)}</h3>`,
       );
+      if (g.not_compared !== undefined) parts.push(`<p class="msg small not-compared">Evidence not compared: ${h(g.not_compared)}</p>`);
       if (g.message.base !== g.message.head) parts.push(`<p class="msg small">base: ${h(g.message.base ?? "—")}<br>head: ${h(g.message.head ?? "—")}</p>`);
       if (g.thresholds.length)
         parts.push(`<table><thead><tr><th>threshold</th><th>base</th><th>head</th></tr></thead><tbody>${g.thresholds.map((t) => `<tr><td><code>${h(t.name)}</code></td><td class="num">${formatNum(t.base, 8)}</td><td class="num">${formatNum(t.head, 8)}</td></tr>`).join("")}</tbody></table>`);

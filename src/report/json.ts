@@ -9,7 +9,10 @@
 import { readFileSync } from "node:fs";
 import type { z } from "zod";
 import { NumgateError } from "../errors/numgate-error.ts";
+import { roundMs } from "../verdicts/timing.ts";
 import { ReportSchema, type Report } from "./schema.ts";
+
+export { reportDuration, reportTimestamp } from "../verdicts/timing.ts";
 
 /** `runs[1].rungs[2].prompts[0].evidence.kind` */
 export function formatIssuePath(path: readonly PropertyKey[]): string {
@@ -58,7 +61,6 @@ function sortedRecord<T>(r: Readonly<Record<string, T>>): Record<string, T> {
   return out;
 }
 
-const roundMs = (s: number): number => Math.round(s * 1000) / 1000;
 
 /** Sorted records and files, millisecond durations. Expects a validated report (key order from zod). */
 export function canonicalReport(report: Report): Report {
@@ -106,29 +108,4 @@ export function readReport(path: string): Report {
     throw new NumgateError("invalid_json", `not valid JSON: ${(cause as Error).message}`, { file: path, cause });
   }
   return parseReport(value, path);
-}
-
-/**
- * The report's `generated_at`: `SOURCE_DATE_EPOCH` (integer seconds since the Unix epoch, the
- * reproducible-builds convention) when set, else the current time. ISO 8601 UTC with milliseconds.
- */
-export function reportTimestamp(env: NodeJS.ProcessEnv = process.env, now: () => Date = () => new Date()): string {
-  const raw = env["SOURCE_DATE_EPOCH"];
-  if (raw === undefined || raw === "") return now().toISOString();
-  if (!/^\d{1,12}$/.test(raw.trim())) {
-    throw new NumgateError("report_invalid", `SOURCE_DATE_EPOCH must be a non-negative integer (seconds), got "${raw}"`, {
-      field: "SOURCE_DATE_EPOCH",
-    });
-  }
-  return new Date(Number(raw.trim()) * 1000).toISOString();
-}
-
-/**
- * A duration for report.json, in seconds. When SOURCE_DATE_EPOCH is set (reproducible run) every
- * duration is pinned to 0 so two runs of the same inputs give byte-identical reports.
- */
-export function reportDuration(seconds: number, env: NodeJS.ProcessEnv = process.env): number {
-  const pinned = env["SOURCE_DATE_EPOCH"];
-  if (pinned !== undefined && pinned !== "") return 0;
-  return Number.isFinite(seconds) && seconds > 0 ? roundMs(seconds) : 0;
 }

@@ -15,8 +15,9 @@
  * prompts. Dots in model/candidate become "_" in the classname so Jenkins' package.class split stays
  * `numgate.<model>` / `<candidate>`. All text has ANSI escapes and control characters stripped.
  */
+import { gateUnit } from "../gates/registry.ts";
+import { formatSeconds, formatThresholds, oneLine, stripControl } from "../render/text.ts";
 import type { PromptResult, Report, Run, Rung, Verdict } from "./schema.ts";
-import { formatCos, formatNum, formatSeconds, formatThresholds, oneLine, stripControl } from "./text.ts";
 
 function escXml(s: string): string {
   return stripControl(s).replace(/[&<>"]/g, (c) => (c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : "&quot;"));
@@ -55,60 +56,11 @@ export interface JunitSuite {
   properties: [string, string][];
 }
 
+/** Lines about the prompt's evidence: the gate kind's own (src/gates/<kind>/render.ts), or the error. */
 function promptBody(p: PromptResult): string[] {
   const ev = p.evidence;
-  const lines: string[] = [];
-  switch (ev.kind) {
-    case "layers": {
-      const ff = ev.first_failing;
-      if (ff) lines.push(`first failing layer ${ff.layer} token ${ff.token} cos ${formatCos(ff.cos)}`);
-      const fi = ev.first_failing_isolated;
-      if (fi) lines.push(`first failing layer (isolated) ${fi.layer} token ${fi.token} cos ${formatCos(fi.cos)}`);
-      for (const l of ev.layers.filter((x) => x.verdict !== "pass").slice(0, 8)) {
-        lines.push(
-          `layer ${l.layer}: cos ${formatCos(l.cos)} worst-row ${formatCos(l.cos_worst_row)} (token ${l.worst_token}) max_abs ${formatNum(l.max_abs)} rel_l2 ${formatNum(l.rel_l2)}`,
-        );
-      }
-      break;
-    }
-    case "vision":
-      for (const t of ev.tensors.filter((x) => x.verdict !== "pass")) {
-        lines.push(`${t.name}: cos ${formatCos(t.cos)} worst-row ${formatCos(t.cos_worst_row)} (row ${t.worst_row}) max_abs ${formatNum(t.max_abs)}`);
-      }
-      break;
-    case "positions":
-      for (const c of ev.checks.filter((x) => x.mismatches > 0)) {
-        const f = c.first;
-        lines.push(
-          `${c.name}: ${c.mismatches}/${c.compared} mismatches${c.expressible ? "" : " (not expressible)"}` +
-            (f ? `; first token ${f.token} plane ${f.plane} expected ${f.expected} actual ${f.actual}` : ""),
-        );
-      }
-      break;
-    case "seeded_decode":
-      lines.push(
-        `seeded with ${ev.cache_length} cached tokens, fed ${ev.fed_token} at (${ev.position.join(", ")}): logits cos ${formatCos(ev.logits_cos)}, top-1 oracle ${ev.oracle_top1} candidate ${ev.candidate_top1}`,
-      );
-      break;
-    case "teacher_forced": {
-      lines.push(`${ev.matches}/${ev.total} top-1 matches, ${ev.near_tie_flips} near-tie flips, min oracle margin ${formatNum(ev.min_oracle_margin)} logits`);
-      const m = ev.steps.find((s) => !s.match);
-      if (m) lines.push(`first mismatch step ${m.step}: oracle ${m.oracle_token} candidate ${m.candidate_token} margin ${formatNum(m.oracle_margin)} logits${m.waived ? " (waived)" : ""}`);
-      break;
-    }
-    case "greedy": {
-      lines.push(`${ev.matches}/${ev.total} tokens match`);
-      const d = ev.first_divergence;
-      if (d) lines.push(`first divergence step ${d.step}: oracle ${d.oracle_token} candidate ${d.candidate_token} margin ${formatNum(d.oracle_margin)} logits`);
-      break;
-    }
-    case "error":
-      lines.push(ev.detail);
-      if (ev.tensor !== undefined) lines.push(`tensor: ${ev.tensor}`);
-      if (ev.layer !== undefined) lines.push(`layer: ${ev.layer}`);
-      break;
-  }
-  return lines;
+  if (ev.kind !== "error") return gateUnit(ev.kind).render.junit(ev);
+  return [ev.detail, ...(ev.tensor === undefined ? [] : [`tensor: ${ev.tensor}`]), ...(ev.layer === undefined ? [] : [`layer: ${ev.layer}`])];
 }
 
 function rungFooter(run: Run, rung: Rung): string[] {

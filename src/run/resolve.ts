@@ -8,7 +8,9 @@ import { basename, join, relative, resolve } from "node:path";
 import { NumgateError } from "../errors/numgate-error.ts";
 import { FAMILIES } from "../models/registry.ts";
 import { GateSpecSchema, type CandidateEntry, type GateSpec } from "../spec/gate-spec.ts";
-import { LadderSchema, OPTIONS_BY_KIND, THRESHOLDS_BY_KIND, type Ladder } from "../spec/ladder.ts";
+import { gateUnit } from "../gates/registry.ts";
+import type { SettingFault } from "../gates/unit.ts";
+import { LadderSchema, rungSettingIssues, type Ladder, type RungSpec, type SettingSection } from "../spec/ladder.ts";
 import { lineColOf, loadYamlFile } from "../spec/yaml.ts";
 import type { RungPlan } from "../ladder/run.ts";
 
@@ -34,9 +36,51 @@ export function knownModels(root: string): string[] {
     .sort();
 }
 
+/** A fault at `field` of a spec or ladder file, located at its line:col. */
 function specFault(specPath: string, field: (string | number)[], message: string, code: "schema_violation" | "unknown_rung" = "schema_violation"): NumgateError {
   const at = lineColOf(specPath, field);
   return new NumgateError(code, message, { file: rel(specPath), field: field.join("."), ...(at === undefined ? {} : { line: at.line, column: at.column }) });
+}
+
+type Overrides = Record<string, Record<string, unknown>>;
+
+/**
+ * A setting a rung can never pass with, once the ladder's defaults and the spec's and candidate's
+ * overrides are merged; located where the most specific of the settings involved was written.
+ */
+function impossibleSetting(r: Omit<ResolvedSpec, "oracleDir" | "root">, candidate: string | undefined): NumgateError | undefined {
+  const layers: { file: string; base: (string | number)[]; overrides: (section: SettingSection) => Overrides }[] = [];
+  const entry = candidate === undefined ? undefined : r.spec.candidates[candidate];
+  if (entry !== undefined) layers.push({ file: r.specPath, base: ["candidates", candidate as string], overrides: (s) => entry[s] });
+  layers.push({ file: r.specPath, base: [], overrides: (s) => r.spec[s] });
+  for (const [i, rung] of r.ladder.rungs.entries()) {
+    const merged = (section: SettingSection) => Object.assign({}, rung[section], r.spec[section][rung.id], entry?.[section][rung.id]);
+    const faults = gateUnit(rung.kind).impossible({ thresholds: merged("thresholds") as Record<string, number>, options: merged("options") });
+    const fault = faults[0];
+    if (fault === undefined) continue;
+    return locateFault(r, layers, rung, i, fault);
+  }
+  return undefined;
+}
+
+function locateFault(
+  r: Omit<ResolvedSpec, "oracleDir" | "root">,
+  layers: { file: string; base: (string | number)[]; overrides: (section: SettingSection) => Overrides }[],
+  rung: RungSpec,
+  index: number,
+  fault: SettingFault,
+): NumgateError {
+  const message = `rung ${rung.id}: ${fault.message}`;
+  const involved = [fault, ...(fault.involves ?? [])];
+  for (const l of layers) {
+    for (const { section, key } of involved) {
+      if (l.overrides(section)[rung.id]?.[key] !== undefined) return specFault(l.file, [...l.base, section, rung.id, key], message);
+    }
+  }
+  for (const { section, key } of involved) {
+    if (rung[section][key] !== undefined) return specFault(r.ladderPath, ["rungs", index, section, key], message);
+  }
+  return specFault(r.ladderPath, ["rungs", index], message);
 }
 
 export function resolveSpec(root: string, model: string): ResolvedSpec {
@@ -61,33 +105,33 @@ export function resolveSpec(root: string, model: string): ResolvedSpec {
   if (spec.candidates[spec.default_candidate] === undefined) {
     throw specFault(specPath, ["default_candidate"], `"${spec.default_candidate}" is not one of the candidates (${Object.keys(spec.candidates).join(", ")})`);
   }
-  // Every override must name a rung of the ladder and a threshold that rung understands.
-  const checkOverrides = (base: (string | number)[], thresholds: Record<string, object>, options: Record<string, object>) => {
+  // Every override must name a rung of the ladder and settings that rung's kind understands.
+  const checkOverrides = (base: (string | number)[], thresholds: Overrides, options: Overrides) => {
     for (const [rungId, t] of Object.entries(thresholds)) {
       const rung = ladder.rungs.find((r) => r.id === rungId);
       if (rung === undefined) {
         throw specFault(specPath, [...base, "thresholds", rungId], `no rung "${rungId}" in ladder ${spec.ladder} (rungs: ${ladder.rungs.map((r) => r.id).join(", ")})`, "unknown_rung");
       }
-      for (const key of Object.keys(t)) {
-        if (!THRESHOLDS_BY_KIND[rung.kind].includes(key)) {
-          throw specFault(specPath, [...base, "thresholds", rungId, key], `a ${rung.kind} rung has no threshold "${key}" (known: ${THRESHOLDS_BY_KIND[rung.kind].join(", ") || "none"})`);
-        }
-      }
+      const issue = rungSettingIssues(rung.kind, "thresholds", t)[0];
+      if (issue !== undefined) throw specFault(specPath, [...base, "thresholds", rungId, ...issue.path], issue.message);
     }
     for (const [rungId, o] of Object.entries(options)) {
       const rung = ladder.rungs.find((r) => r.id === rungId);
       if (rung === undefined) {
         throw specFault(specPath, [...base, "options", rungId], `no rung "${rungId}" in ladder ${spec.ladder}`, "unknown_rung");
       }
-      for (const key of Object.keys(o)) {
-        if (!OPTIONS_BY_KIND[rung.kind].includes(key)) {
-          throw specFault(specPath, [...base, "options", rungId, key], `a ${rung.kind} rung has no option "${key}" (known: ${OPTIONS_BY_KIND[rung.kind].join(", ") || "none"})`);
-        }
-      }
+      const issue = rungSettingIssues(rung.kind, "options", o)[0];
+      if (issue !== undefined) throw specFault(specPath, [...base, "options", rungId, ...issue.path], issue.message);
     }
   };
   checkOverrides([], spec.thresholds, spec.options);
   for (const [name, c] of Object.entries(spec.candidates)) checkOverrides(["candidates", name], c.thresholds, c.options);
+  // Thresholds no candidate could meet, for the spec's own defaults and for every candidate.
+  const resolved = { specPath, spec, ladderPath, ladder };
+  for (const name of [undefined, ...Object.keys(spec.candidates)]) {
+    const fault = impossibleSetting(resolved, name);
+    if (fault !== undefined) throw fault;
+  }
   return { root, specPath, spec, ladderPath, ladder, oracleDir: resolve(root, spec.oracle) };
 }
 

@@ -14,8 +14,9 @@ import type { RungSpec } from "../spec/ladder.ts";
 import { familyNamed } from "../models/registry.ts";
 import { Oracle } from "../oracle/oracle.ts";
 import { loadJsonFile } from "../spec/json.ts";
-import { reportDuration } from "../report/json.ts";
-import type { FileHash, FileRole, Rung, Run } from "../report/schema.ts";
+import { gateUnit, type GateRun as Run, type GateRung as Rung } from "../gates/registry.ts";
+import type { FileHash, FileRole } from "../verdicts/rung.ts";
+import { reportDuration } from "../verdicts/timing.ts";
 import { planRungs, rel, resolveCandidate, resolveSpec, type ResolvedSpec } from "./resolve.ts";
 
 export interface GateRunRequest {
@@ -158,9 +159,7 @@ function tokenNames(oracle: Oracle, rungs: readonly Rung[]): Record<string, stri
   for (const rung of rungs) {
     for (const p of rung.prompts) {
       const ev = p.evidence;
-      if (ev.kind === "teacher_forced") for (const s of ev.steps) ids.add(s.oracle_token).add(s.candidate_token);
-      if (ev.kind === "greedy") for (const t of [...ev.oracle_tokens, ...ev.candidate_tokens]) ids.add(t);
-      if (ev.kind === "positions") for (const c of ev.checks) for (const r of c.rows) if (r.token_id >= 0) ids.add(r.token_id);
+      if (ev.kind !== "error") for (const id of gateUnit(ev.kind).tokenIds(ev)) ids.add(id);
     }
   }
   // Integer-like keys keep ascending order in JS objects: the output is deterministic.

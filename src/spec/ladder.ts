@@ -1,56 +1,67 @@
 /**
  * A ladder: the ordered rungs of one model family, cheapest first, with default thresholds.
  * ladders/<family>.yaml; a gate spec picks one and may override its thresholds per candidate.
+ *
+ * This file holds the ladder's structure (rung ids, kinds, dependencies). What a rung of a kind
+ * may set is that kind's own strict schema (src/gates/<kind>/settings.ts, through the registry);
+ * `rungSettingIssues` applies it here and to a gate spec's overrides (src/run/resolve.ts).
  */
 import { z } from "zod";
-import { RungKindSchema, type RungKind } from "../report/schema.ts";
+import { GATE_KINDS, GATE_UNITS, GateKindSchema, gateUnit, type GateKind } from "../gates/registry.ts";
+
+export type SettingSection = "thresholds" | "options";
+
+function keysByKind(section: SettingSection): Readonly<Record<GateKind, readonly string[]>> {
+  return Object.fromEntries(GATE_KINDS.map((k) => [k, Object.keys(GATE_UNITS[k][section].shape)])) as unknown as Record<GateKind, readonly string[]>;
+}
 
 /** Threshold names each rung kind understands; anything else in a spec is a typo. */
-export const THRESHOLDS_BY_KIND: Readonly<Record<RungKind, readonly string[]>> = {
-  positions: [],
-  vision: ["min_cos", "min_cos_worst_row"],
-  layers: ["min_cos", "min_cos_worst_row"],
-  seeded_decode: ["min_logit_cos"],
-  teacher_forced: ["min_matches", "near_tie_margin", "max_kl", "top_k"],
-  greedy: ["min_matches", "top_k"],
-};
+export const THRESHOLDS_BY_KIND = keysByKind("thresholds");
+export const OPTIONS_BY_KIND = keysByKind("options");
 
-export const OPTIONS_BY_KIND: Readonly<Record<RungKind, readonly string[]>> = {
-  positions: ["rope_table_tolerance", "padded_batches"],
-  vision: [],
-  layers: ["isolated"],
-  seeded_decode: [],
-  teacher_forced: ["waive_near_ties"],
-  greedy: ["tolerance"],
-};
+/**
+ * Every name any kind understands, each with its kind's schema (a name means the same in every
+ * kind that has it). A gate spec is checked against this before its ladder is known, so a typo
+ * gets a did-you-mean; the rung's own kind is checked once the ladder is loaded.
+ */
+function anyKindSchema(section: SettingSection): z.ZodObject {
+  const shape: Record<string, z.ZodType> = {};
+  for (const k of GATE_KINDS) {
+    for (const [key, schema] of Object.entries(GATE_UNITS[k][section].shape)) shape[key] ??= schema as z.ZodType;
+  }
+  return z.strictObject(shape);
+}
+export const ThresholdsSchema = anyKindSchema("thresholds");
+export const OptionsSchema = anyKindSchema("options");
 
-export const ThresholdsSchema = z.strictObject({
-  min_cos: z.number().min(-1).max(1).optional(),
-  min_cos_worst_row: z.number().min(-1).max(1).optional(),
-  min_logit_cos: z.number().min(-1).max(1).optional(),
-  min_matches: z.number().int().nonnegative().optional(),
-  near_tie_margin: z.number().nonnegative().optional(),
-  max_kl: z.number().nonnegative().optional(),
-  top_k: z.number().int().positive().optional(),
-});
-export type Thresholds = z.infer<typeof ThresholdsSchema>;
+export interface SettingIssue {
+  /** The key at fault, below the section (empty when the section itself is at fault). */
+  path: (string | number)[];
+  message: string;
+  /** The zod issue, when the kind's schema raised one (it carries the code the loaders translate). */
+  zodIssue?: z.core.$ZodIssue;
+}
 
-export const OptionsSchema = z.strictObject({
-  rope_table_tolerance: z.number().positive().optional(),
-  padded_batches: z.boolean().optional(),
-  isolated: z.boolean().optional(),
-  waive_near_ties: z.boolean().optional(),
-  tolerance: z.enum(["exact", "topk"]).optional(),
-});
-export type Options = z.infer<typeof OptionsSchema>;
+/** What is wrong with a rung's thresholds or options for its kind (empty when nothing). */
+export function rungSettingIssues(kind: GateKind, section: SettingSection, value: unknown): SettingIssue[] {
+  const result = gateUnit(kind)[section].safeParse(value);
+  if (result.success) return [];
+  const known = section === "thresholds" ? THRESHOLDS_BY_KIND[kind] : OPTIONS_BY_KIND[kind];
+  const what = section === "thresholds" ? "threshold" : "option";
+  return result.error.issues.flatMap((issue): SettingIssue[] =>
+    issue.code === "unrecognized_keys"
+      ? issue.keys.map((key) => ({ path: [key], message: `a ${kind} rung has no ${what} "${key}" (known: ${known.join(", ") || "none"})` }))
+      : [{ path: issue.path.map((p) => (typeof p === "symbol" ? String(p) : p)), message: issue.message, zodIssue: issue }],
+  );
+}
 
 export const RungSpecSchema = z.strictObject({
   id: z.string().regex(/^[a-z][a-z0-9_-]*$/, "rung ids are lowercase letters, digits, _ and -"),
-  kind: RungKindSchema,
+  kind: GateKindSchema,
   title: z.string().min(1),
   depends_on: z.array(z.string()).default([]),
-  thresholds: ThresholdsSchema.default({}),
-  options: OptionsSchema.default({}),
+  thresholds: z.record(z.string(), z.number()).default({}),
+  options: z.record(z.string(), z.unknown()).default({}),
 });
 export type RungSpec = z.infer<typeof RungSpecSchema>;
 
@@ -71,14 +82,21 @@ export const LadderSchema = z
         }
       });
       seen.add(r.id);
-      for (const key of Object.keys(r.thresholds)) {
-        if (!THRESHOLDS_BY_KIND[r.kind].includes(key)) {
-          ctx.addIssue({ code: "custom", path: ["rungs", i, "thresholds", key], message: `a ${r.kind} rung has no threshold "${key}" (known: ${THRESHOLDS_BY_KIND[r.kind].join(", ") || "none"})` });
+      let settingsValid = true;
+      for (const section of ["thresholds", "options"] as const) {
+        for (const issue of rungSettingIssues(r.kind, section, r[section])) {
+          settingsValid = false;
+          const path = ["rungs", i, section, ...issue.path];
+          if (issue.zodIssue === undefined) ctx.addIssue({ code: "custom", path, message: issue.message });
+          else ctx.addIssue({ ...issue.zodIssue, path } as Parameters<typeof ctx.addIssue>[0]);
         }
       }
-      for (const key of Object.keys(r.options)) {
-        if (!OPTIONS_BY_KIND[r.kind].includes(key)) {
-          ctx.addIssue({ code: "custom", path: ["rungs", i, "options", key], message: `a ${r.kind} rung has no option "${key}" (known: ${OPTIONS_BY_KIND[r.kind].join(", ") || "none"})` });
+      // A threshold the ladder sets that its own rung can never meet. (A threshold the ladder
+      // leaves to the gate specs is checked per candidate, once the specs are merged in.)
+      if (settingsValid) {
+        for (const fault of gateUnit(r.kind).impossible({ thresholds: r.thresholds, options: r.options })) {
+          if (r[fault.section][fault.key] === undefined) continue;
+          ctx.addIssue({ code: "custom", path: ["rungs", i, fault.section, fault.key], message: `rung ${r.id}: ${fault.message}` });
         }
       }
     });

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { serializeReport } from "../../src/report/json.ts";
-import { buildReport } from "../../src/run/report-builder.ts";
+import { buildReport } from "../../src/report/build.ts";
 import { runGate } from "../../src/run/run-gate.ts";
 import { ROOT } from "../helpers/gate-runs.ts";
 

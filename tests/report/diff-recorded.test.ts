@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { diffReports, renderDiffConsole } from "../../src/report/diff.ts";
 import type { Run } from "../../src/report/schema.ts";
-import { buildReport } from "../../src/run/report-builder.ts";
+import { buildReport } from "../../src/report/build.ts";
 import { gateRun } from "../helpers/gate-runs.ts";
 
 function relabel(run: Run, candidate: string): Run {

@@ -1,7 +1,7 @@
 /** Reviewers read token names, not ids: the run carries the vocabulary names its evidence uses. */
 import { describe, expect, it } from "vitest";
 import { renderHtml } from "../../src/report/html.ts";
-import { buildReport } from "../../src/run/report-builder.ts";
+import { buildReport } from "../../src/report/build.ts";
 import { gateRun } from "../helpers/gate-runs.ts";
 
 describe("token names", () => {

@@ -29,8 +29,9 @@ interface PromptState {
   vision?: Promise<VisionOutputs | null>;
   embeds?: Promise<{ inputsEmbeds: Float32Array; deepstack: Tensor }>;
   prefill?: Promise<Prefill>;
-  teacher?: Promise<DecodeRun>;
-  greedy?: Promise<DecodeRun>;
+  /** By number of steps. */
+  teacher: Map<number, Promise<DecodeRun>>;
+  greedy: Map<number, Promise<DecodeRun>>;
 }
 
 function concatRows(ts: readonly Tensor[]): Tensor {
@@ -96,7 +97,7 @@ export class Qwen3VLSession implements ModelSession {
   private s(name: string): PromptState {
     let st = this.state.get(name);
     if (st === undefined) {
-      st = {};
+      st = { teacher: new Map(), greedy: new Map() };
       this.state.set(name, st);
     }
     return st;
@@ -294,20 +295,30 @@ export class Qwen3VLSession implements ModelSession {
     return { logits: out.logits.toFloat32(), fedToken, position, cacheLength: seeded.length };
   }
 
+  /** Teacher forcing over `steps` steps: feed the oracle's tokens, collect the candidate's logits at every step. */
   teacherForced(name: string, steps: number): Promise<DecodeRun> {
     const st = this.s(name);
-    st.teacher ??= (async () => {
-      const forced = this.prompt(name).dump.get("teacher.tokens").toNumbers();
-      const run = await this.decodeRun(name, Math.min(steps, forced.length), (step) => forced[step] ?? 0);
-      // Tokens reported are the candidate's own top-1 at each step, not the forced ones.
-      return { ...run, tokens: run.logits.map((l) => argmax(l)) };
-    })();
-    return st.teacher;
+    let run = st.teacher.get(steps);
+    if (run === undefined) {
+      run = (async () => {
+        const forced = this.prompt(name).dump.get("teacher.tokens").toNumbers();
+        const out = await this.decodeRun(name, steps, (step) => forced[step] ?? 0);
+        // Tokens reported are the candidate's own top-1 at each step, not the forced ones.
+        return { ...out, tokens: out.logits.map((l) => argmax(l)) };
+      })();
+      st.teacher.set(steps, run);
+    }
+    return run;
   }
 
+  /** The candidate's own greedy rollout of `steps` tokens. */
   greedy(name: string, steps: number): Promise<DecodeRun> {
     const st = this.s(name);
-    st.greedy ??= this.decodeRun(name, steps, (_step, row) => argmax(row));
-    return st.greedy;
+    let run = st.greedy.get(steps);
+    if (run === undefined) {
+      run = this.decodeRun(name, steps, (_step, row) => argmax(row));
+      st.greedy.set(steps, run);
+    }
+    return run;
   }
 }

@@ -1,14 +1,16 @@
 /** Vision encoder: merged image embeddings and every DeepStack level, whole tensor and worst row. */
-import { NumgateError } from "../errors/numgate-error.ts";
-import { cosine, firstNonFinite, maxAbsDiff, relativeL2, rowCosines } from "../metrics/index.ts";
-import type { PromptResult, VisionTensor } from "../report/schema.ts";
-import type { Tensor } from "../tensor/tensor.ts";
-import { combineVerdicts, finiteOrNull, fmt, rungMessage, threshold, type Gate } from "./gate.ts";
+import { NumgateError } from "../../errors/numgate-error.ts";
+import { cosine, firstNonFinite, maxAbsDiff, relativeL2, rowCosines } from "../../metrics/index.ts";
+import type { Tensor } from "../../tensor/tensor.ts";
+import { rungMessage, type PromptResult } from "../../verdicts/prompt-result.ts";
+import { combineVerdicts } from "../../verdicts/verdict.ts";
+import { finiteOrNull, fmt, threshold, type Gate } from "../gate.ts";
+import type { VisionEvidence, VisionTensor } from "./evidence.ts";
 
-export const visionGate: Gate = async (ctx) => {
+export const visionGate: Gate<VisionEvidence> = async (ctx) => {
   const minCos = threshold(ctx, "min_cos");
   const minWorst = threshold(ctx, "min_cos_worst_row", minCos);
-  const results: PromptResult[] = [];
+  const results: PromptResult<VisionEvidence>[] = [];
   for (const name of ctx.prompts) {
     const { meta, dump } = ctx.session.prompt(name);
     if (meta.kind !== "multimodal") continue;

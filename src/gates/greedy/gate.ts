@@ -1,26 +1,27 @@
 /**
- * Greedy rollout: the candidate's own 24 tokens against the oracle's, compared up to the first
- * divergence (after it the two continue from different text). Optional vLLM-style tolerance: a
+ * Greedy rollout: the candidate's own tokens (`steps`, default 24) against the oracle's, compared
+ * up to the first divergence (after it the two continue from different text). Optional vLLM-style tolerance: a
  * divergence passes when each side's token is in the other's top-k at that step (needs the
  * oracle's logits there, recorded for the first 16 steps).
  */
-import { firstNonFinite, topK } from "../metrics/index.ts";
-import type { PromptResult } from "../report/schema.ts";
-import { combineVerdicts, finiteOrNull, rungMessage, threshold, type Gate } from "./gate.ts";
+import { firstNonFinite, topK } from "../../metrics/index.ts";
+import { rungMessage, type PromptResult } from "../../verdicts/prompt-result.ts";
+import { combineVerdicts } from "../../verdicts/verdict.ts";
+import { finiteOrNull, recordedSteps, threshold, type Gate } from "../gate.ts";
+import type { GreedyEvidence } from "./evidence.ts";
+import { GREEDY_DEFAULT_STEPS } from "./settings.ts";
 
-const GREEDY_STEPS = 24;
-
-export const greedyGate: Gate = async (ctx) => {
+export const greedyGate: Gate<GreedyEvidence> = async (ctx) => {
   const tolerance = ctx.options["tolerance"] === "topk" ? "topk" : "exact";
   const k = Math.max(1, Math.round(threshold(ctx, "top_k", 5)));
-  const results: PromptResult[] = [];
+  const results: PromptResult<GreedyEvidence>[] = [];
   for (const name of ctx.prompts) {
     const { dump } = ctx.session.prompt(name);
     const oracleTokens = dump.get("greedy.tokens").toNumbers();
     const margins = dump.get("greedy.margins").toFloat32();
-    const run = await ctx.session.greedy(name, GREEDY_STEPS);
-    const total = Math.min(oracleTokens.length, run.tokens.length);
-    const minMatches = Math.min(threshold(ctx, "min_matches", total), total);
+    const total = recordedSteps(ctx, GREEDY_DEFAULT_STEPS, dump, "greedy.tokens", oracleTokens.length);
+    const run = await ctx.session.greedy(name, total);
+    const minMatches = threshold(ctx, "min_matches", total);
     const bad = run.logits.findIndex((l) => firstNonFinite(l) >= 0);
     if (bad >= 0) {
       const detail = `candidate logits are non-finite at greedy step ${bad}`;
@@ -76,6 +77,6 @@ export const greedyGate: Gate = async (ctx) => {
     }
   }
   const verdict = combineVerdicts(results.map((r) => r.verdict));
-  const tolerated = (p: PromptResult) => p.evidence.kind === "greedy" && p.evidence.first_divergence !== undefined;
+  const tolerated = (p: PromptResult<GreedyEvidence>) => p.evidence.kind === "greedy" && p.evidence.first_divergence !== undefined;
   return { verdict, message: rungMessage(results, `every rollout identical on ${results.length} prompts`, tolerated), prompts: results, units: { oracle_margin: "logits" } };
 };

@@ -9,9 +9,11 @@
  * Plus the recorded padded batches: numgate's port against transformers, prefill and decode resume.
  * What is family-specific (the port, the host, the rotary layout) comes from the session.
  */
-import type { PositionsSupport, RotaryLayout } from "../models/session.ts";
-import { POSITIONS_MAX_ROWS, type PositionsCheck, type PositionsRow, type PromptResult } from "../report/schema.ts";
-import { combineVerdicts, rungMessage, type Gate, type GateContext } from "./gate.ts";
+import type { PositionsSupport, RotaryLayout } from "../../models/session.ts";
+import { rungMessage, type PromptResult } from "../../verdicts/prompt-result.ts";
+import { combineVerdicts } from "../../verdicts/verdict.ts";
+import type { Gate, GateContext } from "../gate.ts";
+import { POSITIONS_MAX_ROWS, type PositionsCheck, type PositionsEvidence, type PositionsRow } from "./evidence.ts";
 
 const PLANES = ["t", "h", "w"] as const;
 
@@ -166,9 +168,9 @@ function batchChecks(ctx: GateContext, support: PositionsSupport, batchName: str
   return checks;
 }
 
-export const positionsGate: Gate = async (ctx) => {
-  const results: PromptResult[] = [];
-  const summarize = (name: string, checks: PositionsCheck[]): PromptResult => {
+export const positionsGate: Gate<PositionsEvidence> = async (ctx) => {
+  const results: PromptResult<PositionsEvidence>[] = [];
+  const summarize = (name: string, checks: PositionsCheck[]): PromptResult<PositionsEvidence> => {
     const bad = checks.filter((c) => c.mismatches > 0 || !c.expressible);
     return {
       prompt: name,

@@ -4,13 +4,15 @@
  * here is in the decode path itself: its position, its cache handling, its one-token graph. The
  * reference is generate()'s first decode step, which ran from exactly that cache.
  */
-import { argmax, cosine, firstNonFinite, klDivergence, top2Margin } from "../metrics/index.ts";
-import type { PromptResult } from "../report/schema.ts";
-import { combineVerdicts, finiteOrNull, fmt, rungMessage, threshold, type Gate } from "./gate.ts";
+import { argmax, cosine, firstNonFinite, klDivergence, top2Margin } from "../../metrics/index.ts";
+import { rungMessage, type PromptResult } from "../../verdicts/prompt-result.ts";
+import { combineVerdicts } from "../../verdicts/verdict.ts";
+import { finiteOrNull, fmt, threshold, type Gate } from "../gate.ts";
+import type { SeededDecodeEvidence } from "./evidence.ts";
 
-export const seededDecodeGate: Gate = async (ctx) => {
+export const seededDecodeGate: Gate<SeededDecodeEvidence> = async (ctx) => {
   const minCos = threshold(ctx, "min_logit_cos", 0.9999);
-  const results: PromptResult[] = [];
+  const results: PromptResult<SeededDecodeEvidence>[] = [];
   const missing = ctx.session.missing.seeded_state;
   if (missing !== undefined) return { verdict: "skipped", message: missing, prompts: [], units: {} };
   for (const name of ctx.prompts) {

@@ -6,18 +6,19 @@
  * Near-tie policy: a flip where the oracle's own margin is below `near_tie_margin` is reported
  * separately; it fails the gate unless the spec sets `waive_near_ties: true`, and is never hidden.
  */
-import { argmax, firstNonFinite, klDivergence, topKOverlap } from "../metrics/index.ts";
-import type { PromptResult, TeacherForcedStep } from "../report/schema.ts";
-import { combineVerdicts, finiteOrNull, rungMessage, threshold, type Gate } from "./gate.ts";
+import { argmax, firstNonFinite, klDivergence, topKOverlap } from "../../metrics/index.ts";
+import { rungMessage, type PromptResult } from "../../verdicts/prompt-result.ts";
+import { combineVerdicts } from "../../verdicts/verdict.ts";
+import { finiteOrNull, recordedSteps, threshold, type Gate } from "../gate.ts";
+import type { TeacherForcedEvidence, TeacherForcedStep } from "./evidence.ts";
+import { TEACHER_FORCED_DEFAULT_STEPS } from "./settings.ts";
 
-const TEACHER_FORCED_STEPS = 16;
-
-export const teacherForcedGate: Gate = async (ctx) => {
+export const teacherForcedGate: Gate<TeacherForcedEvidence> = async (ctx) => {
   const nearTie = threshold(ctx, "near_tie_margin", 0.1);
   const maxKl = ctx.thresholds["max_kl"];
   const k = Math.max(1, Math.round(threshold(ctx, "top_k", 5)));
   const waive = ctx.options["waive_near_ties"] === true;
-  const results: PromptResult[] = [];
+  const results: PromptResult<TeacherForcedEvidence>[] = [];
   for (const name of ctx.prompts) {
     const { dump } = ctx.session.prompt(name);
     const tokens = dump.get("teacher.tokens").toNumbers();
@@ -25,8 +26,9 @@ export const teacherForcedGate: Gate = async (ctx) => {
     const refLogits = dump.get("teacher.logits");
     const V = refLogits.shape[1] ?? 0;
     const ref = refLogits.toFloat32();
-    const run = await ctx.session.teacherForced(name, TEACHER_FORCED_STEPS);
-    const minMatches = Math.min(threshold(ctx, "min_matches", run.logits.length), run.logits.length);
+    const stepCount = recordedSteps(ctx, TEACHER_FORCED_DEFAULT_STEPS, dump, "teacher.tokens", tokens.length);
+    const run = await ctx.session.teacherForced(name, stepCount);
+    const minMatches = threshold(ctx, "min_matches", stepCount);
     const steps: TeacherForcedStep[] = [];
     let nonFinite: number | undefined;
     run.logits.forEach((cand, i) => {

@@ -4,17 +4,19 @@
  * layer k is run on the oracle's input to layer k, which names the first layer that fails while
  * its input passes.
  */
-import { cosine, firstNonFinite, maxAbsDiff, relativeL2, rowCosines } from "../metrics/index.ts";
-import type { FirstFailingLayer, LayerRow, PromptResult } from "../report/schema.ts";
-import { combineVerdicts, finiteOrNull, fmt, rungMessage, threshold, type Gate } from "./gate.ts";
+import { cosine, firstNonFinite, maxAbsDiff, relativeL2, rowCosines } from "../../metrics/index.ts";
+import { rungMessage, type PromptResult } from "../../verdicts/prompt-result.ts";
+import { combineVerdicts } from "../../verdicts/verdict.ts";
+import { finiteOrNull, fmt, threshold, type Gate } from "../gate.ts";
+import type { FirstFailingLayer, LayerRow, LayersEvidence } from "./evidence.ts";
 
-export const layersGate: Gate = async (ctx) => {
+export const layersGate: Gate<LayersEvidence> = async (ctx) => {
   const minCos = threshold(ctx, "min_cos");
   const minWorst = threshold(ctx, "min_cos_worst_row", minCos);
   const wantIsolated = ctx.options["isolated"] !== false && ctx.session.missing.isolated_layers === undefined;
   const L = ctx.session.layers;
   const H = ctx.session.hidden;
-  const results: PromptResult[] = [];
+  const results: PromptResult<LayersEvidence>[] = [];
   for (const name of ctx.prompts) {
     const { dump } = ctx.session.prompt(name);
     const out = await ctx.session.layerOutputs(name);

@@ -1,8 +1,8 @@
 /** Assembles report.json from runs: the environment block and the pinned timestamp. */
 import { readFileSync } from "node:fs";
 import { onnxruntimeVersion } from "../backends/onnx/runner.ts";
-import { reportTimestamp } from "../report/json.ts";
-import { REPORT_SCHEMA_ID, REPORT_SCHEMA_VERSION, type Report, type Run } from "../report/schema.ts";
+import { reportTimestamp } from "./json.ts";
+import { REPORT_SCHEMA_ID, REPORT_SCHEMA_VERSION, type Report, type Run } from "./schema.ts";
 
 export function numgateVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };

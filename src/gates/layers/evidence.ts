@@ -1,0 +1,32 @@
+/** What the layers gate records per prompt: one row per decoder layer, and the first failing layer. */
+import { z } from "zod";
+import { count, metric } from "../../verdicts/numbers.ts";
+import { VerdictSchema } from "../../verdicts/verdict.ts";
+
+export const LayerRowSchema = z.strictObject({
+  layer: count(),
+  cos: metric(),
+  cos_worst_row: metric(),
+  worst_token: count(),
+  max_abs: metric(),
+  rel_l2: metric(),
+  isolated_cos: metric().optional(),
+  verdict: VerdictSchema,
+});
+export type LayerRow = z.infer<typeof LayerRowSchema>;
+
+export const FirstFailingLayerSchema = z.strictObject({
+  layer: count(),
+  token: count(),
+  cos: metric(),
+});
+export type FirstFailingLayer = z.infer<typeof FirstFailingLayerSchema>;
+
+export const LayersEvidenceSchema = z.strictObject({
+  kind: z.literal("layers"),
+  mode: z.enum(["cumulative", "isolated"]),
+  layers: z.array(LayerRowSchema),
+  first_failing: FirstFailingLayerSchema.optional(),
+  first_failing_isolated: FirstFailingLayerSchema.optional(),
+});
+export type LayersEvidence = z.infer<typeof LayersEvidenceSchema>;
