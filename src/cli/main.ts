@@ -1,29 +1,67 @@
 #!/usr/bin/env node
-/** numgate's command line: argument parsing only; the work happens in the layers it calls. */
+/**
+ * numgate's command line: argument parsing only; the work happens in the layers it calls.
+ *
+ * Start-up is most of a short command's wall time, so a command's module (and with it
+ * onnxruntime-node, zod and the report renderers) is imported only when that command is on the
+ * command line: `--version` loads commander and nothing else. The full command list (`--help`, no
+ * command, an unknown command) still imports every command's module, because the descriptions and
+ * options are declared next to each command's action.
+ */
+import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { isNumgateError } from "../errors/numgate-error.ts";
-import { isSpecError } from "../spec/yaml.ts";
-import { numgateVersion } from "../report/build.ts";
-import { registerCalibrateCommand } from "./calibrate-command.ts";
-import { registerGateCommand } from "./gate-command.ts";
-import { registerPositionsCommand } from "./positions-command.ts";
-import { registerReportCommands } from "./report-commands.ts";
+
+type Register = (program: Command, root: string) => Promise<void>;
+
+const registerGate: Register = async (program, root) => (await import("./gate-command.ts")).registerGateCommand(program, root);
+const registerCalibrate: Register = async (program, root) => (await import("./calibrate-command.ts")).registerCalibrateCommand(program, root);
+const registerPositions: Register = async (program) => (await import("./positions-command.ts")).registerPositionsCommand(program);
+const registerReports: Register = async (program) => (await import("./report-commands.ts")).registerReportCommands(program);
+
+/** Which module declares each command; the order of the distinct modules is the order of --help. */
+const registrationOf: Record<string, Register> = {
+  gate: registerGate,
+  calibrate: registerCalibrate,
+  positions: registerPositions,
+  render: registerReports,
+  diff: registerReports,
+  merge: registerReports,
+};
+
+/** Read here rather than through the report builder, which would load onnxruntime for `--version`. */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
+  return pkg.version ?? "0.0.0";
+}
+
+/**
+ * The registrations that `args` (argv without node and the script) needs. The root program takes
+ * no option with a value, so its first operand is the command (`help <command>`: the second).
+ */
+function registrationsFor(args: readonly string[]): Register[] {
+  const operands = args.filter((a) => !a.startsWith("-"));
+  const named = operands[0] === "help" ? operands[1] : operands[0];
+  const one = named === undefined ? undefined : registrationOf[named];
+  if (one !== undefined) return [one];
+  const versionOnly = named === undefined && args.some((a) => a === "-V" || a === "--version") && !args.some((a) => a === "-h" || a === "--help");
+  if (versionOnly) return [];
+  return [...new Set(Object.values(registrationOf))];
+}
 
 const root = process.env["NUMGATE_ROOT"] ?? process.cwd();
 const program = new Command();
-program.name("numgate").description("Numerics gates for ML model conversions, against recorded fp32 transformers oracles").version(numgateVersion());
+program.name("numgate").description("Numerics gates for ML model conversions, against recorded fp32 transformers oracles").version(packageVersion());
 program.exitOverride();
-registerGateCommand(program, root);
-registerCalibrateCommand(program, root);
-registerPositionsCommand(program);
-registerReportCommands(program);
 
 try {
+  for (const register of registrationsFor(process.argv.slice(2))) await register(program, root);
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) {
     process.exitCode = e.exitCode;
-  } else if (isSpecError(e)) {
+  } else if (isNumgateError(e) && (await import("../spec/yaml.ts")).isSpecError(e)) {
+    // A spec error's message already names file:line:col, so it is printed without a code.
     process.stderr.write(`numgate: ${e.message}\n`);
     process.exitCode = 2;
   } else if (isNumgateError(e)) {
