@@ -1,6 +1,11 @@
 /**
  * `numgate gate [models...]`: runs ladders and writes report.json, junit.xml and report.html per
  * model into reports/<model>/ (or --report-dir). Exit code 0 only when every gate passed.
+ *
+ * SIGINT / SIGTERM: during the gate run, numgate exits at once (130 / 143) and the previous report
+ * sets stay as they were; while reports are being written, a set still being staged is dropped
+ * (temporary files removed) and one already renaming is finished. Either way stderr says, per
+ * report directory, which set it holds.
  */
 import type { Command } from "commander";
 import { join } from "node:path";
@@ -9,7 +14,7 @@ import { createProgress, printReport } from "../report/console.ts";
 import { emitGithub } from "../report/github.ts";
 import { shardOf } from "../report/merge.ts";
 import type { Run } from "../report/schema.ts";
-import { writeReports } from "../report/write.ts";
+import { consistentRunId, writeReportSet } from "../report/write.ts";
 import { buildReport } from "../report/build.ts";
 import { knownModels, resolveSpec } from "../run/resolve.ts";
 import { runGate, type GateRunTimings } from "../run/run-gate.ts";
@@ -54,6 +59,54 @@ function workItems(root: string, models: string[], opts: GateCommandOptions): { 
   return items;
 }
 
+const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
+type HandledSignal = keyof typeof SIGNAL_EXIT_CODES;
+
+function previousSetNote(dir: string): string {
+  const id = consistentRunId(dir);
+  return id === undefined ? `kept the previous report set in ${dir} (no consistent set there)` : `kept the previous report set (run id ${id}) in ${dir}`;
+}
+
+/**
+ * Turns SIGINT / SIGTERM into an orderly stop. Until `startWriting`, a signal exits immediately:
+ * no report has been touched. After it, the signal aborts `signal` and the report loop stops at a
+ * safe point (see writeReportSet).
+ */
+class Interrupts {
+  private readonly controller = new AbortController();
+  private writing = false;
+  received: HandledSignal | undefined;
+
+  constructor(private readonly reportDirs: readonly string[]) {
+    process.on("SIGINT", this.handle);
+    process.on("SIGTERM", this.handle);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  startWriting(): void {
+    this.writing = true;
+  }
+
+  dispose(): void {
+    process.off("SIGINT", this.handle);
+    process.off("SIGTERM", this.handle);
+  }
+
+  private readonly handle = (sig: NodeJS.Signals): void => {
+    if (this.received !== undefined) return; // already stopping
+    this.received = sig === "SIGTERM" ? "SIGTERM" : "SIGINT";
+    if (this.writing) {
+      this.controller.abort();
+      return;
+    }
+    for (const dir of this.reportDirs) process.stderr.write(`numgate: interrupted (${this.received}) during the gate run; ${previousSetNote(dir)}\n`);
+    process.exit(SIGNAL_EXIT_CODES[this.received]);
+  };
+}
+
 function defaultCandidate(root: string, model: string): string {
   try {
     return resolveSpec(root, model).spec.default_candidate;
@@ -72,6 +125,22 @@ export async function gateCommand(root: string, models: string[], opts: GateComm
   }
   let items = workItems(root, chosen, opts);
   if (opts.shard !== undefined) items = shardOf(items, opts.shard);
+  const reportDirOf = (model: string): string => opts.reportDir ?? join(root, "reports", model);
+  const interrupts = new Interrupts([...new Set(items.map((i) => reportDirOf(i.model)))]);
+  try {
+    return await gateAndReport(root, items, opts, reportDirOf, interrupts);
+  } finally {
+    interrupts.dispose();
+  }
+}
+
+async function gateAndReport(
+  root: string,
+  items: { model: string; candidate: string | undefined }[],
+  opts: GateCommandOptions,
+  reportDirOf: (model: string) => string,
+  interrupts: Interrupts,
+): Promise<GateCommandResult> {
   const progress = createProgress(process.stderr);
   const runs: Run[] = [];
   const timings: GateRunTimings[] = [];
@@ -98,22 +167,32 @@ export async function gateCommand(root: string, models: string[], opts: GateComm
     timings.push(r.timings);
   }
   // Reports: one per model (or all in --report-dir), written even when runs failed or erred.
+  interrupts.startWriting();
   const t0 = performance.now();
   const groups = new Map<string, Run[]>();
   for (const run of runs) {
-    const dir = opts.reportDir ?? join(root, "reports", run.model);
+    const dir = reportDirOf(run.model);
     groups.set(dir, [...(groups.get(dir) ?? []), run]);
   }
   for (const [dir, group] of groups) {
     const report = buildReport(group);
-    writeReports(report, dir);
-    if (opts.quiet !== true) {
+    const outcome = interrupts.signal.aborted ? { written: false as const } : await writeReportSet(report, dir, { signal: interrupts.signal });
+    const sig = interrupts.received;
+    if (sig !== undefined) {
+      const note = outcome.written ? `wrote the new report set (run id ${outcome.set.runId ?? "none"}) in ${dir}` : previousSetNote(dir);
+      process.stderr.write(`numgate: interrupted (${sig}) while writing reports; ${note}\n`);
+      continue; // the remaining directories keep their previous sets, each said so
+    }
+    if (opts.quiet !== true && outcome.written) {
       printReport(report, process.stdout);
       emitGithub(report);
-      process.stdout.write(`reports: ${join(dir, "report.json")}, ${join(dir, "junit.xml")}, ${join(dir, "report.html")}\n`);
+      process.stdout.write(`reports: ${join(dir, "report.json")}, ${join(dir, "junit.xml")}, ${join(dir, "report.html")} (run id ${outcome.set.runId ?? "none"})\n`);
     }
   }
   const reportSeconds = (performance.now() - t0) / 1000;
+  if (interrupts.received !== undefined) {
+    return { exitCode: SIGNAL_EXIT_CODES[interrupts.received], reportDirs: [...groups.keys()], runs, timings, reportSeconds };
+  }
   const ok = runs.length > 0 && runs.every((r) => r.verdict === "pass");
   return { exitCode: ok ? 0 : 1, reportDirs: [...groups.keys()], runs, timings, reportSeconds };
 }

@@ -8,6 +8,7 @@
 import type { z } from "zod";
 import type { SafeHtml } from "../render/html.ts";
 import type { Verdict } from "../verdicts/verdict.ts";
+import type { Capability } from "../models/session.ts";
 import type { Gate } from "./gate.ts";
 
 /** A part this kind deliberately does not have, and why. */
@@ -104,7 +105,7 @@ export interface GateUnit<E extends { kind: string }> {
   readonly evidence: z.ZodType<E>;
   readonly gate: Gate<E>;
   /** Session capabilities without which the rung cannot run (the ladder runner skips it). */
-  readonly requires: readonly string[];
+  readonly requires: readonly Capability[];
   readonly render: EvidenceRendering<E>;
   readonly diff: EvidenceDiff<E> | NoHook;
   readonly calibrate: Calibration<E> | NoHook;

@@ -64,8 +64,17 @@ export async function runLadder(
     // A dependency holds when it passed or had nothing to check; failed, erred or blocked ones block.
     const holds = (d: string) => verdicts.get(d) === "pass" || (verdicts.get(d) === "skipped" && !blocked.has(d));
     const blocking = opts.only === undefined && !opts.keepGoing ? r.depends_on.filter((d) => !holds(d)) : [];
+    // A capability the session lacks (a backend without per-layer outputs, say) skips the rung
+    // with the session's reason; nothing was checked, so it neither passes nor blocks dependants.
+    const lacking = gateUnit(r.kind).requires.flatMap((c) => {
+      const why = session.missing[c];
+      return why === undefined ? [] : [`${c}: ${why}`];
+    });
     let rung: Rung;
-    if (blocking.length > 0) {
+    if (lacking.length > 0 && blocking.length === 0) {
+      const reason = `the candidate's session lacks ${lacking.join("; ")}`;
+      rung = { ...base, verdict: "skipped", message: `skipped: ${reason}`, duration_s: 0, units: {}, skip_reason: reason, prompts: [] };
+    } else if (blocking.length > 0) {
       const reason = blocking.map((d) => `${d} ${verdicts.get(d) === "skipped" ? "was skipped" : verdicts.get(d) === "error" ? "could not be evaluated" : "failed"}`).join(", ");
       rung = { ...base, verdict: "skipped", message: `skipped: ${reason}`, duration_s: 0, units: {}, skip_reason: `${reason} (use --keep-going to run it anyway)`, blocked_by: blocking, prompts: [] };
     } else {

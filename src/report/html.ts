@@ -189,6 +189,7 @@ function envHtml(report: Report): string {
     `<section id="environment"><h2>Environment</h2><dl class="kv">` +
     `<dt>numgate</dt><dd>${h(e.numgate)}</dd><dt>node</dt><dd>${h(e.node)}</dd><dt>onnxruntime</dt><dd>${h(e.onnxruntime ?? "none")}</dd>` +
     `<dt>platform</dt><dd>${h(e.platform)}</dd><dt>generated</dt><dd>${h(report.generated_at)}</dd>` +
+    (report.run_id === undefined ? "" : `<dt>run id</dt><dd><code>${h(report.run_id)}</code></dd>`) +
     `<dt>schema</dt><dd>${h(report.schema)} v${report.version}</dd></dl></section>`
   );
 }
@@ -199,14 +200,20 @@ function summaryLine(report: Report): string {
   return `${report.runs.length} run(s): ${c.pass} pass, ${c.fail} fail, ${c.error} error`;
 }
 
+/** The run id in the header: a reader comparing this page with report.json and junit.xml sees it first. */
+function runIdNote(report: Report): string {
+  return report.run_id === undefined ? "" : ` · run id <code id="run-id">${h(report.run_id)}</code>`;
+}
+
 /** Renders the whole report as one self-contained HTML document. */
 export function renderHtml(report: Report, opts: HtmlOptions = {}): string {
   const title = opts.title ?? "numgate report";
   const body =
-    `<header><h1>${h(title)}</h1><p class="muted" id="summary">${h(summaryLine(report))} · generated ${h(report.generated_at)}</p></header>` +
+    `<header><h1>${h(title)}</h1><p class="muted" id="summary">${h(summaryLine(report))} · generated ${h(report.generated_at)}${runIdNote(report)}</p></header>` +
     ladderHtml(report) +
     report.runs.map((run, ri) => runHtml(run, ri)).join("") +
     envHtml(report) +
     (opts.embedJson === false ? "" : `\n<script type="application/json" id="numgate-report">${embedJson(report)}</script>`);
-  return htmlPage(`${title}: ${summaryLine(report)}`, body);
+  const meta = report.run_id === undefined ? "" : `<meta name="numgate-run-id" content="${h(report.run_id)}">\n`;
+  return htmlPage(`${title}: ${summaryLine(report)}`, body, meta);
 }

@@ -6,11 +6,12 @@
  * millisecond, 2-space indent, trailing newline). NaN/Infinity anywhere in the input become null;
  * the schema then accepts them only where a metric may be undefined (`number | null` fields).
  */
+import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { z } from "zod";
 import { NumgateError } from "../errors/numgate-error.ts";
 import { roundMs } from "../verdicts/timing.ts";
-import { ReportSchema, type Report } from "./schema.ts";
+import { REPORT_SCHEMA_VERSION, ReportSchema, type Report } from "./schema.ts";
 
 export { reportDuration, reportTimestamp } from "../verdicts/timing.ts";
 
@@ -66,6 +67,9 @@ function sortedRecord<T>(r: Readonly<Record<string, T>>): Record<string, T> {
 export function canonicalReport(report: Report): Report {
   return {
     ...report,
+    // A version 1 report is a version 2 report without run_id: read as the current version, so
+    // `numgate diff` and `merge` keep working across the upgrade.
+    version: REPORT_SCHEMA_VERSION,
     runs: report.runs.map((run) => ({
       ...run,
       files: [...run.files].sort((a, b) => cmp(a.path, b.path) || cmp(a.role, b.role)),
@@ -84,9 +88,40 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Validated, canonical JSON text: 2-space indent, trailing newline. Throws "report_invalid". */
+function canonicalText(report: Report): string {
+  return `${JSON.stringify(report, null, 2)}\n`;
+}
+
+function withoutRunId(report: Report): Report {
+  const { run_id: _ignored, ...rest } = report;
+  return rest;
+}
+
+/**
+ * The report's run id: the first 16 hex digits of the SHA-256 of its canonical text without
+ * `run_id`. Derived from the content, not drawn at random, so that report.json stays byte-identical
+ * across reproducible runs (SOURCE_DATE_EPOCH) while runs that differ in anything get different ids.
+ */
+export function reportRunId(report: Report): string {
+  const text = canonicalText(withoutRunId(parseReport(report)));
+  return createHash("sha256").update(text, "utf8").digest("hex").slice(0, 16);
+}
+
+/**
+ * Validated, canonical report with its `run_id` (re)computed: any id it carried before (e.g. of a
+ * report merged or edited since) is replaced. Throws "report_invalid".
+ */
+export function stampRunId(report: Report): Report {
+  // parseReport puts run_id where the schema declares it (after version).
+  return parseReport({ ...report, run_id: reportRunId(report) });
+}
+
+/**
+ * Validated, canonical JSON text with a fresh `run_id`: 2-space indent, trailing newline.
+ * Throws "report_invalid".
+ */
 export function serializeReport(report: Report): string {
-  return `${JSON.stringify(parseReport(report), null, 2)}\n`;
+  return canonicalText(stampRunId(report));
 }
 
 /** Reads and validates a report.json; NumgateError with `file` and `field` on any failure. */

@@ -4,7 +4,7 @@
  *
  *   <testsuites name="numgate" tests failures errors time>
  *     <testsuite name="<run id>" tests failures errors skipped time timestamp file>   one per run
- *       <properties> environment, oracle, ladder, file hashes </properties>
+ *       <properties> numgate.run_id (the report set's), environment, oracle, ladder, file hashes </properties>
  *       <testcase classname="numgate.<model>.<candidate>" name="<rung id> [<prompt>]" time file>
  *         <failure message type="numgate.<kind>">first line = message naming the first divergence
  *         <error message type="<error code>">   could not be evaluated
@@ -135,7 +135,9 @@ export function junitCases(run: Run): JunitCase[] {
 }
 
 function runProperties(report: Report, run: Run): [string, string][] {
-  const props: [string, string][] = [
+  // On every suite, so a consumer that reads only one suite can still match it to report.json.
+  const props: [string, string][] = report.run_id === undefined ? [] : [["numgate.run_id", report.run_id]];
+  props.push(
     ["numgate.version", report.environment.numgate],
     ["node.version", report.environment.node],
     ["onnxruntime.version", report.environment.onnxruntime ?? "none"],
@@ -149,7 +151,7 @@ function runProperties(report: Report, run: Run): [string, string][] {
     ["oracle.source", run.oracle.source],
     ["oracle.transformers", run.oracle.transformers],
     ["oracle.torch", run.oracle.torch],
-  ];
+  );
   for (const f of run.files) props.push([`sha256:${f.role}:${f.path}`, f.sha256]);
   return props;
 }

@@ -24,7 +24,14 @@ export { FileHashSchema, FileRoleSchema, OracleInfoSchema, RungErrorSchema, type
 export { EvidenceSchema, type Evidence, type EvidenceKind };
 
 export const REPORT_SCHEMA_ID = "numgate.report" as const;
-export const REPORT_SCHEMA_VERSION = 1 as const;
+/**
+ * The version numgate writes. 2 added the top-level `run_id`; a version 1 report is a version 2
+ * report without it, so 1 is still accepted on input (parseReport reads it as 2).
+ */
+export const REPORT_SCHEMA_VERSION = 2 as const;
+
+/** 16 lowercase hex digits; see `reportRunId` in json.ts. */
+export const RUN_ID_PATTERN = /^[0-9a-f]{16}$/;
 
 export const RungKindSchema = GateKindSchema;
 export type RungKind = GateKind;
@@ -50,7 +57,14 @@ export type Environment = z.infer<typeof EnvironmentSchema>;
 export const ReportSchema = z
   .strictObject({
     schema: z.literal(REPORT_SCHEMA_ID),
-    version: z.literal(REPORT_SCHEMA_VERSION),
+    version: z.union([z.literal(1), z.literal(REPORT_SCHEMA_VERSION)]),
+    /**
+     * Identifies one report set: report.json, junit.xml and report.html written together carry the
+     * same run_id, so a reader can tell a consistent set from a mixed one. Derived from the content
+     * (`reportRunId`): identical reports have identical ids. Optional in memory; `serializeReport`
+     * always writes it. Not to be confused with `runs[].id` (model/candidate).
+     */
+    run_id: z.string().regex(RUN_ID_PATTERN).optional(),
     /** ISO 8601, UTC; pinned from SOURCE_DATE_EPOCH when set (see `reportTimestamp`). */
     generated_at: z.iso.datetime(),
     environment: EnvironmentSchema,

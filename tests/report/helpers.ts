@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
-import { readReport } from "../../src/report/json.ts";
+import { readReport, stampRunId } from "../../src/report/json.ts";
 import type { Report } from "../../src/report/schema.ts";
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -35,7 +35,7 @@ export function hostileSample(): Report {
   const p = rung.prompts[0];
   if (p !== undefined) p.prompt = EVIL_PROMPT;
   rung.message = `${rung.message} \u001b[1m<b>bold</b>\u001b[0m`;
-  return r;
+  return stampRunId(r); // the run id of the edited content, as a written report.json carries
 }
 
 /** Compares `actual` to the golden file; UPDATE_GOLDENS=1 rewrites it. */

@@ -15,7 +15,7 @@ export const layersUnit: GateUnit<LayersEvidence> = {
   evidence: LayersEvidenceSchema,
   gate: layersGate,
   // Isolated layers run only where the backend can feed one layer; cumulative needs nothing more.
-  requires: [],
+  requires: ["layer_outputs"],
   render: layersRendering,
   diff: {
     compare(rec, base, head) {

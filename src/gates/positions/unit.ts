@@ -14,7 +14,7 @@ export const positionsUnit: GateUnit<PositionsEvidence> = {
   evidence: PositionsEvidenceSchema,
   gate: positionsGate,
   // The rope-tables check runs only where the backend exposes its tables; nothing else is needed.
-  requires: [],
+  requires: ["positions"],
   render: positionsRendering,
   diff: {
     compare(rec, base, head) {

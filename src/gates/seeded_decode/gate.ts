@@ -13,8 +13,6 @@ import type { SeededDecodeEvidence } from "./evidence.ts";
 export const seededDecodeGate: Gate<SeededDecodeEvidence> = async (ctx) => {
   const minCos = threshold(ctx, "min_logit_cos", 0.9999);
   const results: PromptResult<SeededDecodeEvidence>[] = [];
-  const missing = ctx.session.missing.seeded_state;
-  if (missing !== undefined) return { verdict: "skipped", message: missing, prompts: [], units: {} };
   for (const name of ctx.prompts) {
     const { dump } = ctx.session.prompt(name);
     const refAll = dump.get("greedy.logits");

@@ -14,7 +14,7 @@ export const seededDecodeUnit: GateUnit<SeededDecodeEvidence> = {
   impossible: () => [],
   evidence: SeededDecodeEvidenceSchema,
   gate: seededDecodeGate,
-  requires: ["seeded_cache"],
+  requires: ["seeded_state"],
   render: seededDecodeRendering,
   diff: {
     compare(rec, base, head) {

@@ -14,7 +14,7 @@ export const visionUnit: GateUnit<VisionEvidence> = {
   impossible: visionSettingFaults,
   evidence: VisionEvidenceSchema,
   gate: visionGate,
-  requires: [],
+  requires: ["vision"],
   render: visionRendering,
   diff: {
     compare(rec, base, head) {
