@@ -47,8 +47,8 @@ describe("the gate registry", () => {
     }
   });
 
-  it("seeded_decode declares that it needs a seeded cache", () => {
-    expect(GATE_UNITS.seeded_decode.requires).toContain("seeded_cache");
+  it("seeded_decode declares that it needs a seeded state", () => {
+    expect(GATE_UNITS.seeded_decode.requires).toContain("seeded_state");
   });
 });
 
