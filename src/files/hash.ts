@@ -3,7 +3,7 @@
  * in fixed-size pieces, so a multi-GB dump is hashed in constant memory and with no size limit.
  */
 import { createHash } from "node:crypto";
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { NumgateError } from "../errors/numgate-error.ts";
 
 /** Large enough that syscall overhead vanishes, small enough to stay in cache. */
@@ -12,12 +12,13 @@ export const HASH_CHUNK_BYTES = 4 * 1024 * 1024;
 /** Hex SHA-256 of the file's bytes. Throws NumgateError (file_not_found, file_unreadable). */
 export function sha256File(path: string, chunkBytes = HASH_CHUNK_BYTES): string {
   const hash = createHash("sha256");
-  const chunk = new Uint8Array(chunkBytes);
   let fd: number | undefined;
   try {
     fd = openSync(path, "r");
+    // No bigger than the file: hashing many small files should not allocate 4 MiB each time.
+    const chunk = new Uint8Array(Math.max(1, Math.min(chunkBytes, fstatSync(fd).size)));
     // Sequential reads (position null) go on until end of file, whatever the size was at open.
-    for (let got = readSync(fd, chunk, 0, chunkBytes, null); got > 0; got = readSync(fd, chunk, 0, chunkBytes, null)) {
+    for (let got = readSync(fd, chunk, 0, chunk.length, null); got > 0; got = readSync(fd, chunk, 0, chunk.length, null)) {
       hash.update(chunk.subarray(0, got));
     }
   } catch (e) {
