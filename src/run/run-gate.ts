@@ -3,14 +3,13 @@
  * and return the report's Run. Setup failures (bad spec, missing oracle, unloadable graph) come
  * back as an `error` Run that names the file and field, so the caller still writes reports.
  */
-import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { openBackend } from "../backends/registry.ts";
 import { candidateFiles, loadCandidate } from "../candidate/candidate.ts";
 import { NumgateError, isNumgateError } from "../errors/numgate-error.ts";
 import { runLadder, runVerdict } from "../ladder/run.ts";
 import type { RungSpec } from "../spec/ladder.ts";
+import { sha256File } from "../files/hash.ts";
 import { familyNamed } from "../models/registry.ts";
 import { Oracle } from "../oracle/oracle.ts";
 import { loadJsonFile } from "../spec/json.ts";
@@ -43,9 +42,6 @@ export interface GateRunResult {
   setupError?: NumgateError;
 }
 
-export function sha256File(path: string): string {
-  return createHash("sha256").update(readFileSync(path)).digest("hex");
-}
 
 function hashes(entries: [string, FileRole][]): FileHash[] {
   const seen = new Map<string, FileRole>();

@@ -1,0 +1,36 @@
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { sha256File } from "../../src/files/hash.ts";
+import { REFERENCE_PATH } from "../fixtures/core/expected.ts";
+
+const tmp = mkdtempSync(join(tmpdir(), "numgate-hash-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+const oneShot = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
+
+describe("sha256File", () => {
+  it("equals the one-shot hash, whatever the chunk size", () => {
+    const bytes = readFileSync(REFERENCE_PATH);
+    for (const chunk of [1, 7, 4096, 1 << 22]) expect(sha256File(REFERENCE_PATH, chunk), `chunk ${chunk}`).toBe(oneShot(bytes));
+  });
+
+  it("hashes an empty file and a file of exactly one chunk", () => {
+    const empty = join(tmp, "empty");
+    writeFileSync(empty, new Uint8Array(0));
+    expect(sha256File(empty)).toBe(oneShot(new Uint8Array(0)));
+    const exact = join(tmp, "exact");
+    const bytes = Uint8Array.from({ length: 64 }, (_, i) => i);
+    writeFileSync(exact, bytes);
+    expect(sha256File(exact, 64)).toBe(oneShot(bytes));
+    expect(sha256File(exact, 32)).toBe(oneShot(bytes));
+  });
+
+  it("reports a missing file or a directory as a NumgateError naming it", () => {
+    const absent = join(tmp, "absent");
+    expect(() => sha256File(absent)).toThrow(expect.objectContaining({ code: "file_not_found", file: absent }));
+    expect(() => sha256File(tmp)).toThrow(expect.objectContaining({ code: "file_unreadable", file: tmp }));
+  });
+});
