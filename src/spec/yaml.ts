@@ -221,7 +221,8 @@ export function parseSpecDocument(text: string, file: string, what: string, dial
     throw syntaxError(dialect, file, what, [syntaxIssue(file, message, lineColAt(text, tooDeep), "NESTING_TOO_DEEP")]);
   }
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  // logLevel "error": no process warnings (e.g. about collection keys) on the console; zod reports.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true, logLevel: "error" });
   return { doc, lineCounter };
 }
 
