@@ -22,19 +22,22 @@ export function loadJsonFile<T>(path: string, schema: z.ZodType<T>, what: string
 /** Parses and validates JSON text; `path` is only used to name the file in errors. */
 export function parseJsonText<T>(text: string, path: string, schema: z.ZodType<T>, what: string): T {
   const source = withoutBom(text);
-  const fault = strictJsonFault(source);
-  if (fault !== undefined) {
-    const cause = jsonParseError(source);
-    const issue = syntaxIssue(path, fault.message, lineColAt(source, fault.offset), "JSON_SYNTAX");
-    throw syntaxError("json", path, what, [issue], cause === undefined ? {} : { cause });
-  }
   // The values come from JSON.parse (JSON's own numbers and keys); yaml's document only locates them.
   let data: unknown;
+  let parseError: Error | undefined;
   try {
     data = JSON.parse(source);
-  } catch (cause) {
-    // Only reachable if strictJsonFault missed a fault: JSON.parse has the last word, unlocated.
-    throw syntaxError("json", path, what, [syntaxIssue(path, (cause as Error).message, undefined, "JSON_SYNTAX")], { cause });
+  } catch (e) {
+    parseError = e as Error;
+  }
+  // strictJsonFault says where; should it ever miss a fault, JSON.parse's word stands, unlocated.
+  const fault = strictJsonFault(source);
+  if (fault !== undefined || parseError !== undefined) {
+    const issue =
+      fault === undefined
+        ? syntaxIssue(path, parseError?.message ?? "", undefined, "JSON_SYNTAX")
+        : syntaxIssue(path, fault.message, lineColAt(source, fault.offset), "JSON_SYNTAX");
+    throw syntaxError("json", path, what, [issue], parseError === undefined ? {} : { cause: parseError });
   }
   const parsed = parseSpecDocument(asYaml(source), path, what, "json");
   // Other yaml errors on strict JSON would be yaml's own limits, not faults of the file.
@@ -68,15 +71,6 @@ export function jsonLineColOf(text: string, fieldPath: FieldPath): LineCol | und
  */
 function asYaml(text: string): string {
   return text.replace(/\r(?!\n)/g, " ");
-}
-
-function jsonParseError(text: string): SyntaxError | undefined {
-  try {
-    JSON.parse(text);
-    return undefined;
-  } catch (e) {
-    return e as SyntaxError;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -173,8 +173,8 @@ export function parseYamlText<T>(text: string, path: string, schema: z.ZodType<T
 }
 
 /**
- * Where a field of a YAML spec file sits, for code that wants to point at it (e.g. an annotation on
- * a threshold). Scalars: the value; block maps/lists: their key. Undefined when the file cannot be
+ * Where a field of a YAML (or JSON) spec file sits, for code that wants to point at it (e.g. an
+ * annotation on a threshold). Scalars: the value; block maps/lists: their key. Undefined when the file cannot be
  * read or parsed, or the field is absent. Parsed documents are cached per path and mtime.
  */
 export function lineColOf(path: string, fieldPath: FieldPath): LineCol | undefined {
