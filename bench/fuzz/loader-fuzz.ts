@@ -30,8 +30,8 @@ export interface LoaderTarget {
   claim: string;
   /** Texts to generate from. */
   arbitrary: fc.Arbitrary<string>;
-  /** Throws (anything but undefined returned) when the property does not hold for `text`. */
-  check(text: string): void;
+  /** Throws when the property does not hold for `text`; else says what happened ("value", an error code...). */
+  check(text: string): string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -138,14 +138,16 @@ const randomYaml: fc.Arbitrary<string> = fc.jsonValue({ maxDepth: 6 }).map((v) =
 // Targets
 
 /** The property every loader must satisfy: a value, or a NumgateError about `file`. */
-function expectValueOrNumgateError(load: () => unknown, file: string, text: string): void {
+function expectValueOrNumgateError(load: () => unknown, file: string, text: string): string {
   try {
     load();
+    return "value";
   } catch (e) {
     if (!isNumgateError(e)) throw new Error(`not a NumgateError: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     if (e.file !== file) throw new Error(`the error names ${String(e.file)}, not ${file}: ${e.message}`);
     const lines = text.split("\n").length;
     if (e.line !== undefined && (e.line < 1 || e.line > lines)) throw new Error(`line ${e.line} outside the text's ${lines} lines: ${e.message}`);
+    return e.message.includes("nesting depth exceeds") ? `${e.code} (too deep)` : e.code;
   }
 }
 
@@ -213,6 +215,7 @@ export function loaderTargets(): LoaderTarget[] {
         if (parses !== (fault === undefined)) {
           throw new Error(parses ? `valid JSON refused: ${fault?.message ?? ""} at ${fault?.offset ?? -1}` : "invalid JSON passed the strict check");
         }
+        return parses ? "valid JSON" : "invalid JSON";
       },
     },
   ];

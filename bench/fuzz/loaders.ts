@@ -1,7 +1,8 @@
 /**
  * Nightly-style fuzzing of the spec and manifest loaders: `npx tsx bench/fuzz/loaders.ts [--runs N]
  * [--seed S]` (default 10,000 cases per loader). Prints, per loader, the cases run, the failures
- * (with the first few inputs, shortened) and the time; exits 1 when any case failed.
+ * (with the first few inputs, shortened), the time and what the cases came to (a value, which error
+ * codes); exits 1 when any case failed.
  */
 import { parseArgs } from "node:util";
 import fc from "fast-check";
@@ -23,11 +24,13 @@ let failedTotal = 0;
 for (const target of loaderTargets()) {
   const t0 = performance.now();
   const failures: { text: string; why: string }[] = [];
+  const outcomes = new Map<string, number>();
   // Sampled in chunks (a fresh seed each) so that every failing case is counted, not only the first.
   for (let done = 0, chunk = 0; done < runs; done += CHUNK, chunk++) {
     for (const text of fc.sample(target.arbitrary, { numRuns: Math.min(CHUNK, runs - done), seed: seed + chunk })) {
       try {
-        target.check(text);
+        const outcome = target.check(text);
+        outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
       } catch (e) {
         failures.push({ text, why: e instanceof Error ? e.message.split("\n")[0] ?? "" : String(e) });
       }
@@ -35,6 +38,8 @@ for (const target of loaderTargets()) {
   }
   const seconds = (performance.now() - t0) / 1000;
   console.log(`${target.name.padEnd(20)} ${String(runs).padStart(7)} cases  ${String(failures.length).padStart(5)} failures  ${seconds.toFixed(1).padStart(6)} s`);
+  const tally = [...outcomes].sort((a, b) => b[1] - a[1]).map(([outcome, n]) => `${outcome} ${n}`);
+  console.log(`    outcomes: ${tally.join(", ")}`);
   for (const f of failures.slice(0, 5)) console.log(`    ${f.why}\n      input: ${shorten(f.text)}`);
   failedTotal += failures.length;
 }
