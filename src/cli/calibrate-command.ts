@@ -1,9 +1,16 @@
 /** `numgate calibrate <model> --reference <candidate>`: thresholds from a healthy build's noise floor. */
+import { InvalidArgumentError } from "commander";
 import type { Command } from "commander";
 import { calibrateRun, writeCalibration } from "../calibrate/calibrate.ts";
 import { NumgateError } from "../errors/numgate-error.ts";
 import { resolveSpec } from "../run/resolve.ts";
 import { runGate } from "../run/run-gate.ts";
+
+function parseHeadroom(value: string): number {
+  const x = Number(value);
+  if (value.trim() === "" || !Number.isFinite(x) || x <= 0) throw new InvalidArgumentError("expected a positive number, e.g. 10");
+  return x;
+}
 
 export function registerCalibrateCommand(program: Command, root: string): void {
   program
@@ -12,7 +19,7 @@ export function registerCalibrateCommand(program: Command, root: string): void {
     .argument("<model>", "gate spec in gates/")
     .requiredOption("--reference <candidate>", "the healthy build to measure (e.g. fp16 or int8)")
     .option("--to <candidate>", "candidate whose thresholds are written (default: the reference)")
-    .option("--headroom <x>", "multiple of the measured error the threshold allows (default 10)", Number, 10)
+    .option("--headroom <x>", "multiple of the measured error the threshold allows (default 10)", parseHeadroom, 10)
     .option("--dry-run", "print the thresholds without writing the spec")
     .action(async (model: string, opts: { reference: string; to?: string; headroom: number; dryRun?: boolean }) => {
       const spec = resolveSpec(root, model);

@@ -7,12 +7,13 @@
  * (temporary files removed) and one already renaming is finished. Either way stderr says, per
  * report directory, which set it holds.
  */
+import { InvalidArgumentError } from "commander";
 import type { Command } from "commander";
 import { join } from "node:path";
 import { NumgateError } from "../errors/numgate-error.ts";
 import { createProgress, printReport } from "../report/console.ts";
 import { emitGithub } from "../report/github.ts";
-import { shardOf } from "../report/merge.ts";
+import { parseShard, shardOf } from "../report/merge.ts";
 import type { Run } from "../report/schema.ts";
 import { consistentRunId, writeReportSet } from "../report/write.ts";
 import { buildReport } from "../report/build.ts";
@@ -41,6 +42,16 @@ export interface GateCommandResult {
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(",").map((s) => s.trim()).filter((s) => s !== "")];
+}
+
+/** Checks `--shard` while the arguments are parsed, so that a bad value is a usage error. */
+function shardOption(value: string): string {
+  try {
+    parseShard(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+  return value;
 }
 
 /** The (model, candidate) work items, before sharding. */
@@ -207,7 +218,7 @@ export function registerGateCommand(program: Command, root: string): void {
     .option("-r, --rung <id>", "run only this rung (repeatable)", collect)
     .option("--report-dir <dir>", "write all reports here instead of reports/<model>/")
     .option("--keep-going", "run rungs even when a rung they depend on failed")
-    .option("--shard <i/n>", "run the i-th of n slices of the (model, candidate) work list")
+    .option("--shard <i/n>", "run the i-th of n slices of the (model, candidate) work list", shardOption)
     .option("-q, --quiet", "no progress or summary on the console (reports are still written)")
     .action(async (models: string[], opts: GateCommandOptions) => {
       const r = await gateCommand(root, models, opts);

@@ -53,13 +53,17 @@ const root = process.env["NUMGATE_ROOT"] ?? process.cwd();
 const program = new Command();
 program.name("numgate").description("Numerics gates for ML model conversions, against recorded fp32 transformers oracles").version(packageVersion());
 program.exitOverride();
+// Commander's usage errors ("error: unknown option '--x'") in numgate's own form.
+program.configureOutput({ outputError: (message, write) => write(`numgate: ${message.replace(/^error: /, "")}`) });
 
 try {
   for (const register of registrationsFor(process.argv.slice(2))) await register(program, root);
   await program.parseAsync(process.argv);
 } catch (e) {
   if (e instanceof CommanderError) {
-    process.exitCode = e.exitCode;
+    // Commander exits 1 on a usage error, which would read as a failed gate: usage errors exit 2.
+    if (e.exitCode !== 0 && e.code === "commander.help") process.stderr.write("numgate: missing command (see the list above)\n");
+    process.exitCode = e.exitCode === 0 ? 0 : 2;
   } else if (isNumgateError(e) && (await import("../spec/yaml.ts")).isSpecError(e)) {
     // A spec error's message already names file:line:col, so it is printed without a code.
     process.stderr.write(`numgate: ${e.message}\n`);

@@ -1,16 +1,18 @@
 /**
  * The generic JSON loader (manifests and other machine-written files).
  *
- * `loadJsonFile` reads, parses and validates a JSON file against a Zod schema. Errors are the same
- * as the YAML loader's (see `./yaml.ts`): "file_not_found" / "file_unreadable" naming the path,
- * "invalid_json" with the line and column of the fault (Node 20's JSON.parse does not report one, so
- * a small strict scanner finds it), and "schema_violation" as a `SpecError` listing every issue with
- * its field path and position. Duplicate keys, which JSON.parse silently resolves to the last one,
- * are reported as "invalid_json".
+ * `loadJsonFile` reads, parses and validates a JSON file against a Zod schema, through the YAML
+ * loader's machinery (`./yaml.ts`: JSON is YAML 1.2): the same errors, positions and Zod-issue
+ * translation, in JSON vocabulary. "invalid_json" carries the line and column of the fault, also for
+ * duplicate keys (JSON.parse would silently keep the last one) and for what YAML allows but JSON does
+ * not (comments, single quotes, trailing commas, NaN, anchors, several documents...).
  */
+import { CST, Lexer } from "yaml";
 import type { z } from "zod";
-import { SpecError, formatFieldPath, readSpecText, validateSpecData } from "./yaml.ts";
-import type { FieldPath, LineCol, Locator, SpecIssue } from "./yaml.ts";
+import { keyPathAt, lineColAt, parseSpecDocument, positionOf, readSpecText, specLocator, syntaxError, syntaxIssue, validateSpecData, withoutBom } from "./yaml.ts";
+import type { FieldPath, LineCol } from "./yaml.ts";
+
+export { lineColAt } from "./yaml.ts";
 
 /** Reads, parses and validates a JSON file. Throws NumgateError / SpecError. */
 export function loadJsonFile<T>(path: string, schema: z.ZodType<T>, what: string): T {
@@ -19,273 +21,190 @@ export function loadJsonFile<T>(path: string, schema: z.ZodType<T>, what: string
 
 /** Parses and validates JSON text; `path` is only used to name the file in errors. */
 export function parseJsonText<T>(text: string, path: string, schema: z.ZodType<T>, what: string): T {
-  const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const source = withoutBom(text);
+  // The values come from JSON.parse (JSON's own numbers and keys); yaml's document only locates them.
   let data: unknown;
-  let parseError: unknown;
+  let parseError: Error | undefined;
   try {
     data = JSON.parse(source);
-  } catch (cause) {
-    parseError = cause;
+  } catch (e) {
+    parseError = e as Error;
   }
-  const scan = scanJson(source);
-
-  if (parseError !== undefined) {
-    const fault = scan.ok ? undefined : scan.error;
-    const message = fault?.message ?? (parseError instanceof Error ? parseError.message : String(parseError));
-    const at = fault === undefined ? undefined : lineColAt(source, fault.pos);
-    const issue = syntaxIssue(path, message, at);
-    throw new SpecError("invalid_json", path, what, [issue], {
-      headline: `${what} is not valid JSON: ${message}`,
-      cause: parseError,
+  // strictJsonFault says where; should it ever miss a fault, JSON.parse's word stands, unlocated.
+  const fault = strictJsonFault(source);
+  if (fault !== undefined || parseError !== undefined) {
+    const issue =
+      fault === undefined
+        ? syntaxIssue(path, parseError?.message ?? "", undefined, "JSON_SYNTAX")
+        : syntaxIssue(path, fault.message, lineColAt(source, fault.offset), "JSON_SYNTAX");
+    throw syntaxError("json", path, what, [issue], parseError === undefined ? {} : { cause: parseError });
+  }
+  const parsed = parseSpecDocument(asYaml(source), path, what, "json");
+  // Other yaml errors on strict JSON would be yaml's own limits, not faults of the file.
+  const duplicates = parsed.doc.errors.filter((e) => e.code === "DUPLICATE_KEY");
+  if (duplicates.length > 0) {
+    const issues = duplicates.map((e) => {
+      const keyPath = keyPathAt(parsed, e.pos[0]) ?? [];
+      const key = keyPath[keyPath.length - 1];
+      const message = key === undefined ? "duplicate key" : `duplicate key ${JSON.stringify(String(key))}`;
+      return syntaxIssue(path, message, lineColAt(source, e.pos[0]), e.code, keyPath);
     });
+    throw syntaxError("json", path, what, issues);
   }
-  if (scan.ok && scan.duplicates.length > 0) {
-    const issues = scan.duplicates.map((d) => syntaxIssue(path, `duplicate key ${JSON.stringify(d.key)}`, lineColAt(source, d.pos), d.path));
-    throw new SpecError("invalid_json", path, what, issues, {
-      headline: `${what} is not valid JSON: ${issues[0]?.message ?? "duplicate key"}`,
-    });
-  }
-
-  return validateSpecData(data, schema, path, what, "json", () =>
-    scan.ok ? jsonLocator(source, scan.root) : { value: () => undefined, key: () => undefined },
-  );
+  return validateSpecData(data, schema, path, what, "json", () => specLocator(parsed, "json"));
 }
 
 /** Where the value at `fieldPath` sits in JSON `text` (objects/arrays: their key), or undefined. */
 export function jsonLineColOf(text: string, fieldPath: FieldPath): LineCol | undefined {
-  const scan = scanJson(text);
-  if (!scan.ok) return undefined;
-  const w = walk(scan.root, fieldPath);
-  if (w.depth !== fieldPath.length) return undefined;
-  return lineColAt(text, anchor(w.node));
-}
-
-function syntaxIssue(file: string, message: string, at: LineCol | undefined, path: FieldPath = []): SpecIssue {
-  return {
-    kind: "syntax",
-    file,
-    path,
-    field: formatFieldPath(path),
-    line: at?.line,
-    column: at?.column,
-    message,
-    suggestion: undefined,
-    sourceCode: undefined,
-  };
-}
-
-/** 1-based line and column (UTF-16 units) of `offset`. */
-export function lineColAt(text: string, offset: number): LineCol {
-  let line = 1;
-  let lineStart = 0;
-  const end = Math.min(offset, text.length);
-  for (let i = 0; i < end; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      lineStart = i + 1;
-    }
+  if (strictJsonFault(text) !== undefined) return undefined;
+  try {
+    return positionOf(parseSpecDocument(asYaml(text), "", "JSON", "json"), fieldPath, "json");
+  } catch {
+    return undefined;
   }
-  return { line, column: end - lineStart + 1 };
+}
+
+/**
+ * JSON text as yaml should read it. yaml does not break lines at a lone CR, which JSON reads as a
+ * space (and forbids inside strings): it would lex "[1,\r2]" as a plain scalar "\r2". A space in its
+ * place keeps every offset.
+ */
+function asYaml(text: string): string {
+  return text.replace(/\r(?!\n)/g, " ");
 }
 
 // ---------------------------------------------------------------------------------------------
-// A strict JSON scanner that records where every value and key starts
+// Strict JSON over yaml's tokens
 // ---------------------------------------------------------------------------------------------
 
-interface JsonLoc {
-  kind: "object" | "array" | "scalar";
-  /** Offset of the value's first character. */
-  start: number;
-  /** Offset of the key's opening quote when this value is an object member. */
-  keyStart: number | undefined;
-  members: Map<string, JsonLoc> | undefined;
-  items: JsonLoc[] | undefined;
+export interface JsonFault {
+  offset: number;
+  message: string;
 }
 
-interface Duplicate {
-  key: string;
-  pos: number;
-  path: (string | number)[];
-}
+/** What the grammar accepts next; the "first-" states also accept the closing bracket. */
+type Expect = "value" | "first-value" | "key" | "first-key" | "colon" | "after-value";
 
-type ScanResult =
-  | { ok: true; root: JsonLoc; duplicates: Duplicate[] }
-  | { ok: false; error: { pos: number; message: string } };
+const JSON_LITERAL = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
+const STRING_RUN = /[^"\\\x00-\x1f]+|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})/y;
+const NOT_JSON_SPACE = /[^ \t\n\r]/;
+/** yaml's lexer markers, which take no room in the text. */
+const MARKERS = new Set(["doc-mode", "flow-error-end", "scalar"]);
 
-class JsonFault {
-  constructor(
-    readonly pos: number,
-    readonly message: string,
-  ) {}
-}
+/**
+ * The first place `text` departs from strict JSON (RFC 8259), or undefined when it is strict JSON.
+ * Node 20's JSON.parse does not say where most faults are, and yaml accepts a superset of JSON, so
+ * yaml's lexer cuts the text into tokens and this checks their order against JSON's grammar (with an
+ * explicit stack: no recursion however deep the text nests); a plain-scalar token must be a JSON
+ * number or literal and a double-quoted one a JSON string.
+ */
+export function strictJsonFault(text: string): JsonFault | undefined {
+  const open: ("{" | "[")[] = [];
+  let expect: Expect = "value";
+  let offset = 0;
+  let plainNext = false;
 
-const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-
-function scanJson(text: string): ScanResult {
-  let i = 0;
-  const duplicates: Duplicate[] = [];
-
-  const describeAt = (p: number): string => {
-    if (p >= text.length) return "end of input";
-    const cp = text.codePointAt(p) ?? 0;
-    return cp < 0x20 ? `character U+${cp.toString(16).toUpperCase().padStart(4, "0")}` : `'${String.fromCodePoint(cp)}'`;
+  const expected = (): string => {
+    if (expect === "value" || expect === "first-value") return "a value";
+    if (expect === "key" || expect === "first-key") return "a string key";
+    if (expect === "colon") return "':'";
+    const top = open[open.length - 1];
+    return top === "{" ? "',' or '}'" : top === "[" ? "',' or ']'" : "end of input";
   };
-  const fail = (what: string, p = i): never => {
-    throw new JsonFault(p, `unexpected ${describeAt(p)}, expected ${what}`);
-  };
-  const ws = (): void => {
-    for (;;) {
-      const c = text.charCodeAt(i);
-      if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) i++;
-      else return;
-    }
-  };
-  const string = (): string => {
-    const start = i;
-    i++; // opening quote
-    let escaped = false;
-    for (;;) {
-      if (i >= text.length) throw new JsonFault(start, "unterminated string");
-      const c = text.charCodeAt(i);
-      if (c === 0x22) {
-        i++;
+  const unexpected = (at: number): JsonFault => ({ offset: at, message: `unexpected ${describeChar(text, at)}, expected ${expected()}` });
+  const expectsValue = (): boolean => expect === "value" || expect === "first-value";
+
+  // Tokens only give types and lengths; characters are read from `text` itself (see asYaml).
+  for (const token of new Lexer().lex(asYaml(text))) {
+    // The token after a "scalar" marker is a plain scalar, whatever its first character.
+    const type: string | null = plainNext ? "plain" : CST.tokenType(token);
+    plainNext = type === "scalar";
+    if (type !== "plain" && type !== null && MARKERS.has(type)) continue;
+    const start = offset;
+    offset += token.length;
+    const raw = text.slice(start, offset);
+    switch (type) {
+      case "space":
+      case "newline": {
+        const bad = raw.search(NOT_JSON_SPACE);
+        if (bad >= 0) return unexpected(start + bad);
         break;
       }
-      if (c < 0x20) throw new JsonFault(i, `control character U+${c.toString(16).toUpperCase().padStart(4, "0")} in string (escape it)`);
-      if (c === 0x5c) {
-        escaped = true;
-        const e = text[i + 1];
-        if (e === "u") {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) throw new JsonFault(i, "invalid \\u escape in string");
-          i += 6;
-        } else if (e !== undefined && '"\\/bfnrt'.includes(e)) i += 2;
-        else throw new JsonFault(i, `invalid escape '\\${e ?? ""}' in string`);
-        continue;
+      case "double-quoted-scalar": {
+        const isKey: boolean = expect === "key" || expect === "first-key";
+        if (!isKey && !expectsValue()) return unexpected(start);
+        const fault = stringFault(raw, start);
+        if (fault !== undefined) return fault;
+        expect = isKey ? "colon" : "after-value";
+        break;
       }
-      i++;
-    }
-    const raw = text.slice(start, i);
-    return escaped ? (JSON.parse(raw) as string) : raw.slice(1, -1);
-  };
-  const value = (path: (string | number)[], keyStart: number | undefined): JsonLoc => {
-    ws();
-    const start = i;
-    const c = text[i];
-    if (c === "{") {
-      i++;
-      const members = new Map<string, JsonLoc>();
-      ws();
-      if (text[i] === "}") {
-        i++;
-        return { kind: "object", start, keyStart, members, items: undefined };
+      case "plain": {
+        if (!expectsValue()) return unexpected(start);
+        JSON_LITERAL.lastIndex = 0;
+        const literal = JSON_LITERAL.exec(raw);
+        if (literal === null) return unexpected(start);
+        expect = "after-value";
+        // yaml reads `01` or `true false` as one plain scalar; JSON stops after the literal.
+        const rest = raw.slice(literal[0].length).search(NOT_JSON_SPACE);
+        if (rest >= 0) return unexpected(start + literal[0].length + rest);
+        break;
       }
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail("a string key");
-        const kStart = i;
-        const key = string();
-        ws();
-        if (text[i] !== ":") fail("':'");
-        i++;
-        const child = value([...path, key], kStart);
-        if (members.has(key)) duplicates.push({ key, pos: kStart, path: [...path, key] });
-        else members.set(key, child);
-        ws();
-        if (text[i] === ",") {
-          i++;
-          continue;
-        }
-        if (text[i] === "}") {
-          i++;
-          return { kind: "object", start, keyStart, members, items: undefined };
-        }
-        fail("',' or '}'");
+      case "flow-map-start":
+      case "flow-seq-start": {
+        if (!expectsValue()) return unexpected(start);
+        open.push(raw === "{" ? "{" : "[");
+        expect = raw === "{" ? "first-key" : "first-value";
+        break;
       }
-    }
-    if (c === "[") {
-      i++;
-      const items: JsonLoc[] = [];
-      ws();
-      if (text[i] === "]") {
-        i++;
-        return { kind: "array", start, keyStart, members: undefined, items };
+      case "flow-map-end":
+      case "flow-seq-end": {
+        const top = open[open.length - 1];
+        const opener = raw === "}" ? "{" : "[";
+        const empty = expect === (opener === "{" ? "first-key" : "first-value");
+        if (top !== opener || !(empty || expect === "after-value")) return unexpected(start);
+        open.pop();
+        expect = "after-value";
+        break;
       }
-      for (;;) {
-        items.push(value([...path, items.length], undefined));
-        ws();
-        if (text[i] === ",") {
-          i++;
-          continue;
-        }
-        if (text[i] === "]") {
-          i++;
-          return { kind: "array", start, keyStart, members: undefined, items };
-        }
-        fail("',' or ']'");
+      case "comma": {
+        const top = open[open.length - 1];
+        if (expect !== "after-value" || top === undefined) return unexpected(start);
+        expect = top === "{" ? "key" : "value";
+        break;
       }
-    }
-    if (c === '"') {
-      string();
-      return { kind: "scalar", start, keyStart, members: undefined, items: undefined };
-    }
-    for (const word of ["true", "false", "null"]) {
-      if (text.startsWith(word, i)) {
-        i += word.length;
-        return { kind: "scalar", start, keyStart, members: undefined, items: undefined };
+      case "map-value-ind": {
+        if (expect !== "colon") return unexpected(start);
+        expect = "value";
+        break;
       }
+      default:
+        // Comments, anchors, aliases, tags, single quotes, document markers, block indicators...
+        return unexpected(start);
     }
-    NUMBER.lastIndex = i;
-    const m = NUMBER.exec(text);
-    if (m !== null && m[0] !== "" && m[0] !== "-") {
-      i += m[0].length;
-      return { kind: "scalar", start, keyStart, members: undefined, items: undefined };
-    }
-    return fail("a value");
-  };
-
-  try {
-    const root = value([], undefined);
-    ws();
-    if (i < text.length) fail("end of input");
-    return { ok: true, root, duplicates };
-  } catch (e) {
-    if (e instanceof JsonFault) return { ok: false, error: { pos: e.pos, message: e.message } };
-    // Nesting deeper than the stack allows: no location, but JSON.parse still decides validity.
-    return { ok: false, error: { pos: text.length, message: "nesting too deep to locate" } };
   }
+  return expect === "after-value" && open.length === 0 ? undefined : unexpected(text.length);
 }
 
-function walk(root: JsonLoc, path: FieldPath): { node: JsonLoc; depth: number } {
-  let node = root;
-  let depth = 0;
-  for (const seg of path) {
-    const next =
-      node.members !== undefined
-        ? node.members.get(String(seg))
-        : node.items !== undefined
-          ? node.items[typeof seg === "number" ? seg : Number(seg)]
-          : undefined;
-    if (next === undefined) break;
-    node = next;
-    depth++;
-  }
-  return { node, depth };
+/** The fault in a double-quoted token starting at `start`, or undefined when it is a JSON string. */
+function stringFault(token: string, start: number): JsonFault | undefined {
+  let i = 1;
+  STRING_RUN.lastIndex = i;
+  while (STRING_RUN.exec(token) !== null) i = STRING_RUN.lastIndex;
+  const c = token.charCodeAt(i);
+  if (i === token.length - 1 && c === 0x22) return undefined;
+  if (i >= token.length) return { offset: start, message: "unterminated string" };
+  if (c < 0x20) return { offset: start + i, message: `control character ${codePointName(c)} in string (escape it)` };
+  const escape = token[i + 1];
+  if (escape === "u") return { offset: start + i, message: "invalid \\u escape in string" };
+  return { offset: start + i, message: `invalid escape '\\${escape ?? ""}' in string` };
 }
 
-/** Scalars: the value; objects and arrays: their key when they have one. */
-function anchor(node: JsonLoc): number {
-  return node.kind !== "scalar" && node.keyStart !== undefined ? node.keyStart : node.start;
+function describeChar(text: string, at: number): string {
+  if (at >= text.length) return "end of input";
+  const cp = text.codePointAt(at) ?? 0;
+  return cp < 0x20 ? `character ${codePointName(cp)}` : `'${String.fromCodePoint(cp)}'`;
 }
 
-function jsonLocator(text: string, root: JsonLoc): Locator {
-  return {
-    value(path) {
-      return lineColAt(text, anchor(walk(root, path).node));
-    },
-    key(path) {
-      const w = walk(root, path);
-      if (w.depth === path.length && w.node.keyStart !== undefined) return lineColAt(text, w.node.keyStart);
-      return lineColAt(text, anchor(w.node));
-    },
-  };
+function codePointName(cp: number): string {
+  return `U+${cp.toString(16).toUpperCase().padStart(4, "0")}`;
 }

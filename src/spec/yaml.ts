@@ -7,12 +7,12 @@
  * as its headline and the others as following lines, each with its own `file:line:col`, and the full
  * list is on `error.issues`.
  *
- * The Zod-issue translation (`specIssuesFromZod`) and the issue/error types are shared with the JSON
- * loader in `./json.ts`.
+ * The JSON loader (`./json.ts`) goes through the same parser (JSON is YAML 1.2), locator, Zod-issue
+ * translation and error types; it only adds the check that the text is strict JSON.
  */
 import { readFileSync, statSync } from "node:fs";
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from "yaml";
-import type { Document, Node as YamlNode, Pair } from "yaml";
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Parser } from "yaml";
+import type { CST, Document, Node as YamlNode, Pair } from "yaml";
 import type { z } from "zod";
 import { NumgateError } from "../errors/numgate-error.ts";
 import type { NumgateErrorCode } from "../errors/numgate-error.ts";
@@ -125,17 +125,20 @@ export function formatFieldPath(path: FieldPath): string | undefined {
 // Public loaders
 // ---------------------------------------------------------------------------------------------
 
-/** Reads `path` as UTF-8; "file_not_found" / "file_unreadable" naming the path. Shared with json.ts. */
+/** Reads `path` as UTF-8 without a byte-order mark; "file_not_found" / "file_unreadable" naming the path. */
 export function readSpecText(path: string, what: string): string {
   try {
-    const text = readFileSync(path, "utf8");
-    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+    return withoutBom(readFileSync(path, "utf8"));
   } catch (cause) {
     const errno = (cause as NodeJS.ErrnoException).code;
     if (errno === "ENOENT") throw new NumgateError("file_not_found", `${what} not found`, { file: path, cause });
     const why = errno ?? (cause instanceof Error ? cause.message : String(cause));
     throw new NumgateError("file_unreadable", `cannot read ${what} (${why})`, { file: path, cause });
   }
+}
+
+export function withoutBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
 /** Reads, parses and validates a YAML file. Throws NumgateError / SpecError (see module doc). */
@@ -145,26 +148,15 @@ export function loadYamlFile<T>(path: string, schema: z.ZodType<T>, what: string
 
 /** Parses and validates YAML text; `path` is only used to name the file in errors. */
 export function parseYamlText<T>(text: string, path: string, schema: z.ZodType<T>, what: string): T {
-  const { doc, lineCounter } = parseYaml(text);
+  const parsed = parseSpecDocument(text, path, what, "yaml");
+  const { doc, lineCounter } = parsed;
   if (doc.errors.length > 0) {
-    const issues = doc.errors.map((e): SpecIssue => {
+    const issues = doc.errors.map((e) => {
       const pos = e.linePos?.[0] ?? lineCounter.linePos(e.pos[0]);
-      return {
-        kind: "syntax",
-        file: path,
-        path: [],
-        field: undefined,
-        line: pos.line,
-        column: pos.col,
-        message: splitPrettyMessage(e.message).message,
-        suggestion: undefined,
-        sourceCode: e.code,
-      };
+      return syntaxIssue(path, splitPrettyMessage(e.message).message, { line: pos.line, column: pos.col }, e.code);
     });
     const first = doc.errors[0];
-    const firstIssue = issues[0];
-    throw new SpecError("invalid_yaml", path, what, issues, {
-      headline: `${what} is not valid YAML: ${firstIssue?.message ?? "parse error"}`,
+    throw syntaxError("yaml", path, what, issues, {
       detail: first === undefined ? "" : indent(splitPrettyMessage(first.message).snippet, "    "),
       cause: first,
     });
@@ -177,13 +169,13 @@ export function parseYamlText<T>(text: string, path: string, schema: z.ZodType<T
     const message = cause instanceof Error ? cause.message : String(cause);
     throw new NumgateError("invalid_yaml", `${what} is not valid YAML: ${message}`, { file: path, cause });
   }
-  return validateSpecData(data, schema, path, what, "yaml", () => yamlLocator(doc, lineCounter));
+  return validateSpecData(data, schema, path, what, "yaml", () => specLocator(parsed, "yaml"));
 }
 
 /**
  * Where a field of a YAML (or JSON) spec file sits, for code that wants to point at it (e.g. an
- * annotation on a threshold). Scalars: the value; block maps/lists: their key. Undefined when the file
- * cannot be read or parsed, or the field is absent. Parsed documents are cached per path and mtime.
+ * annotation on a threshold). Scalars: the value; block maps/lists: their key. Undefined when the file cannot be
+ * read or parsed, or the field is absent. Parsed documents are cached per path and mtime.
  */
 export function lineColOf(path: string, fieldPath: FieldPath): LineCol | undefined {
   let parsed: ParsedYaml;
@@ -192,35 +184,113 @@ export function lineColOf(path: string, fieldPath: FieldPath): LineCol | undefin
     const cached = docCache.get(path);
     if (cached !== undefined && cached.mtimeMs === mtimeMs) parsed = cached.parsed;
     else {
-      const text = readFileSync(path, "utf8");
-      parsed = parseYaml(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+      parsed = parseSpecDocument(readSpecText(path, "spec"), path, "spec", "yaml");
       docCache.set(path, { mtimeMs, parsed });
     }
   } catch {
     return undefined;
   }
   if (parsed.doc.errors.length > 0) return undefined;
-  const found = walkYaml(parsed.doc, fieldPath);
-  if (found.depth !== fieldPath.length) return undefined;
-  return yamlValuePos(found, parsed.lineCounter);
+  return positionOf(parsed, fieldPath, "yaml");
 }
 
 // ---------------------------------------------------------------------------------------------
-// YAML parsing and node location
+// Parsing (shared with json.ts: JSON is YAML 1.2, so yaml gives JSON its positions and duplicate keys)
 // ---------------------------------------------------------------------------------------------
 
-interface ParsedYaml {
+export type Dialect = "yaml" | "json";
+
+/** How deep maps and lists may nest in a spec or manifest (real ones stay under 10). */
+export const MAX_NESTING_DEPTH = 128;
+
+export interface ParsedYaml {
   doc: Document.Parsed;
   lineCounter: LineCounter;
 }
 
 const docCache = new Map<string, { mtimeMs: number; parsed: ParsedYaml }>();
 
-function parseYaml(text: string): ParsedYaml {
+/**
+ * yaml's Document for `text` (its errors, duplicate keys included, are in `doc.errors`), after
+ * refusing nesting deeper than MAX_NESTING_DEPTH with an "invalid_yaml" / "invalid_json" SpecError.
+ */
+export function parseSpecDocument(text: string, file: string, what: string, dialect: Dialect): ParsedYaml {
+  const tooDeep = tooDeepAt(text);
+  if (tooDeep !== undefined) {
+    const message = `nesting depth exceeds the limit of ${MAX_NESTING_DEPTH} levels`;
+    throw syntaxError(dialect, file, what, [syntaxIssue(file, message, lineColAt(text, tooDeep), "NESTING_TOO_DEEP")]);
+  }
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  // logLevel "error": no process warnings (e.g. about collection keys) on the console; zod reports.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true, logLevel: "error" });
   return { doc, lineCounter };
 }
+
+/**
+ * Offset of the first map or list nested deeper than MAX_NESTING_DEPTH, or undefined. It walks
+ * yaml's CST, which yaml builds without recursion, because yaml's composer and `toJS` recurse once
+ * per level: 100,000 levels overflow the stack or abort the process out of memory.
+ */
+function tooDeepAt(text: string): number | undefined {
+  const pending: { token: CST.Token | null | undefined; depth: number }[] = [];
+  for (const token of [...new Parser().parse(text)].reverse()) pending.push({ token, depth: 0 });
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { token, depth } = next;
+    if (token === null || token === undefined) continue;
+    if (token.type === "document") pending.push({ token: token.value, depth });
+    else if (token.type === "block-map" || token.type === "block-seq" || token.type === "flow-collection") {
+      if (depth >= MAX_NESTING_DEPTH) return token.offset;
+      // Reversed, so that the first too-deep node in file order is the one reported.
+      for (const item of [...token.items].reverse()) {
+        pending.push({ token: item.value, depth: depth + 1 });
+        pending.push({ token: item.key, depth: depth + 1 });
+      }
+    }
+  }
+  return undefined;
+}
+
+/** 1-based line and column (UTF-16 units) of `offset`. */
+export function lineColAt(text: string, offset: number): LineCol {
+  let line = 1;
+  let lineStart = 0;
+  const end = Math.min(offset, text.length);
+  for (let i = text.indexOf("\n"); i >= 0 && i < end; i = text.indexOf("\n", i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, column: end - lineStart + 1 };
+}
+
+export function syntaxIssue(file: string, message: string, at: LineCol | undefined, sourceCode: string | undefined, path: FieldPath = []): SpecIssue {
+  return {
+    kind: "syntax",
+    file,
+    path,
+    field: formatFieldPath(path),
+    line: at?.line,
+    column: at?.column,
+    message,
+    suggestion: undefined,
+    sourceCode,
+  };
+}
+
+/** "invalid_yaml" / "invalid_json": `<what> is not valid YAML: <first issue>`, then the others. */
+export function syntaxError(
+  dialect: Dialect,
+  file: string,
+  what: string,
+  issues: readonly SpecIssue[],
+  options: { detail?: string; cause?: unknown } = {},
+): SpecError {
+  const [code, name] = dialect === "yaml" ? (["invalid_yaml", "YAML"] as const) : (["invalid_json", "JSON"] as const);
+  return new SpecError(code, file, what, issues, { headline: `${what} is not valid ${name}: ${issues[0]?.message ?? "parse error"}`, ...options });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Node location
+// ---------------------------------------------------------------------------------------------
 
 /** yaml's pretty messages are "<msg> at line L, column C:\n\n<snippet>"; split them. */
 function splitPrettyMessage(pretty: string): { message: string; snippet: string } {
@@ -302,26 +372,61 @@ function nodeStart(node: unknown): number | undefined {
   return undefined;
 }
 
-/** Scalars and flow collections: the value itself; block collections and empty values: their key. */
-function yamlValuePos(w: YamlWalk, lc: LineCounter): LineCol | undefined {
+/**
+ * Where an error about a node points. Scalars: the value. Empty values: their key. Collections: their
+ * key when they have one, in JSON always and in YAML for block collections (`thresholds:` on its own
+ * line); a YAML flow collection (`positions: [0, 5]`) points at its bracket.
+ */
+function yamlValuePos(w: YamlWalk, lc: LineCounter, dialect: Dialect): LineCol | undefined {
   const keyStart = nodeStart(w.pair?.key);
   const node = w.node;
   if (node === undefined) return keyStart === undefined ? undefined : posOf(keyStart, lc);
   const start = nodeStart(node);
   const range = (node as { range?: readonly number[] | null }).range;
   const emptyScalar = isScalar(node) && node.value === null && range != null && range[0] === range[1];
-  const blockCollection = (isMap(node) || isSeq(node)) && node.flow !== true;
-  if ((emptyScalar || blockCollection) && keyStart !== undefined) return posOf(keyStart, lc);
+  const keyedCollection = (isMap(node) || isSeq(node)) && (dialect === "json" || node.flow !== true);
+  if ((emptyScalar || keyedCollection) && keyStart !== undefined) return posOf(keyStart, lc);
   if (start === undefined) return keyStart === undefined ? undefined : posOf(keyStart, lc);
   return posOf(start, lc);
 }
 
-function yamlLocator(doc: Document.Parsed, lc: LineCounter): Locator {
+/** Where the node at `fieldPath` sits (see `yamlValuePos`), or undefined when it is absent. */
+export function positionOf(parsed: ParsedYaml, fieldPath: FieldPath, dialect: Dialect): LineCol | undefined {
+  const found = walkYaml(parsed.doc, fieldPath);
+  if (found.depth !== fieldPath.length) return undefined;
+  return yamlValuePos(found, parsed.lineCounter, dialect);
+}
+
+/** The path of the map key that starts at `offset` (e.g. a duplicate key yaml reported), or undefined. */
+export function keyPathAt(parsed: ParsedYaml, offset: number): FieldPath | undefined {
+  // Recursion is bounded: parseSpecDocument refused anything nested deeper than MAX_NESTING_DEPTH.
+  const search = (node: unknown, path: FieldPath): FieldPath | undefined => {
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? pair.key.value : pair.key;
+        const keyPath = [...path, String(key)];
+        if (nodeStart(pair.key) === offset) return keyPath;
+        const inner = search(pair.value, keyPath);
+        if (inner !== undefined) return inner;
+      }
+    } else if (isSeq(node)) {
+      for (const [i, item] of node.items.entries()) {
+        const inner = search(item, [...path, i]);
+        if (inner !== undefined) return inner;
+      }
+    }
+    return undefined;
+  };
+  return search(parsed.doc.contents, []);
+}
+
+export function specLocator(parsed: ParsedYaml, dialect: Dialect): Locator {
+  const { doc, lineCounter: lc } = parsed;
   return {
     value(path) {
       const w = walkYaml(doc, path);
       if (w.node === undefined && w.pair === undefined) return { line: 1, column: 1 };
-      return yamlValuePos(w, lc);
+      return yamlValuePos(w, lc, dialect);
     },
     key(path) {
       if (path.length === 0) return this.value(path);
@@ -356,7 +461,7 @@ export interface ZodTranslation {
   schema: z.ZodType<unknown>;
   locator: Locator;
   /** Vocabulary: "map"/"list" for YAML, "object"/"array" for JSON. */
-  dialect: "yaml" | "json";
+  dialect: Dialect;
 }
 
 /** Minimal view of a Zod issue (v4 `$ZodIssue`), to stay independent of its exact exported types. */
@@ -392,7 +497,7 @@ export function validateSpecData<T>(
   schema: z.ZodType<T>,
   path: string,
   what: string,
-  dialect: ZodTranslation["dialect"],
+  dialect: Dialect,
   locator: () => Locator,
 ): T {
   const result = schema.safeParse(data);
@@ -618,7 +723,7 @@ function literal(v: unknown): string {
   return String(v);
 }
 
-function describeExpected(expected: string | undefined, dialect: "yaml" | "json"): string {
+function describeExpected(expected: string | undefined, dialect: Dialect): string {
   switch (expected) {
     case "object":
     case "record":
@@ -647,7 +752,7 @@ function describeExpected(expected: string | undefined, dialect: "yaml" | "json"
   }
 }
 
-function describeValue(v: unknown, dialect: "yaml" | "json"): string {
+function describeValue(v: unknown, dialect: Dialect): string {
   if (v === null) return "null";
   if (v === undefined) return "nothing";
   if (Array.isArray(v)) return dialect === "yaml" ? "a list" : "an array";
