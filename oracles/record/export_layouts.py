@@ -146,7 +146,9 @@ class EmbeddingWithImage(nn.Module):
         mask = (input_ids == self.image_token_id).reshape(-1)
         flat = e.reshape(-1, e.shape[-1])
         idx = torch.cumsum(mask.long(), 0) - 1
-        picked = image_features[idx.clamp(min=0)]
+        # One zero row appended: a text-only prompt (zero image rows, as onnxruntime-genai feeds it) still gathers in range.
+        feats = torch.cat([image_features, torch.zeros_like(e[0, :1])], dim=0)
+        picked = feats[idx.clamp(min=0)]
         flat = torch.where(mask[:, None], picked, flat)
         return flat.reshape(e.shape)
 
