@@ -53,6 +53,11 @@ export interface BackendCapabilities {
   ropeTables: boolean;
   /** Can start decoding from a state given from outside (the oracle's prefill cache). */
   seededState: boolean;
+  /**
+   * Family inputs (`ExtraInputSpec.name`) the runtime's graphs have no place for: they are not
+   * fed, as the port runs without them (e.g. an export that drops Qwen3-VL's DeepStack).
+   */
+  droppedInputs?: readonly string[];
 }
 
 /** The backend's decoder state; opaque to callers except for the tokens it holds. */
@@ -94,8 +99,38 @@ export interface StepOutputs {
   ropeSin?: Tensor;
 }
 
+/** How a backend is asked to open, beyond the candidate itself (command-line choices). */
+export interface BackendOpenOptions {
+  /** Execution provider (`--ep`), overriding the candidate manifest's. */
+  executionProvider?: string;
+}
+
+/** A prompt as the runtime's own generate() takes it: token ids, mask, and image inputs. */
+export interface GenerateRequest {
+  /** [B][S] token ids (left-padded rows where `attentionMask` has zeros). */
+  inputIds: readonly (readonly number[])[];
+  attentionMask: readonly (readonly number[])[];
+  pixelValues?: Tensor;
+  /** [images][3]. */
+  imageGridThw?: readonly (readonly number[])[];
+  maxNewTokens: number;
+}
+
+/** What a runtime's own generation did. */
+export interface GenerateResult {
+  /** [B][new tokens]. */
+  tokens: number[][];
+  /** Logit rows of row 0, one per generated token, when the runtime reports them. */
+  logits?: Float32Array[];
+  /** Every position-id feed the runtime gave its decoder, in order: [P][B][S] plane-major each. */
+  positionFeeds: { planes: number; batch: number; seqLen: number; data: Int32Array }[];
+}
+
 export interface Backend {
+  /** What runs the candidate, in words: runtime, layout, execution provider. */
   readonly name: string;
+  /** The execution provider and its options, where the runtime has one (recorded in reports). */
+  readonly executionProvider?: { name: string; options: Readonly<Record<string, string | number | boolean>> };
   readonly capabilities: BackendCapabilities;
   /** Token embeddings [S, H] for the given ids. */
   embed(ids: readonly number[]): Promise<Float32Array>;
@@ -104,6 +139,11 @@ export interface Backend {
   step(inputs: StepInputs): Promise<StepOutputs>;
   /** A state holding these canonical tensors for `length` tokens (when `capabilities.seededState`). */
   seedState(tensors: ReadonlyMap<string, Tensor>, length: number): Promise<StateHandle>;
+  /**
+   * Runtimes that run generation themselves (their own positions, their own loop): what they
+   * generated and the positions they fed, for `steps` new tokens (optional).
+   */
+  generate?(request: GenerateRequest): Promise<GenerateResult>;
   /** Seconds spent inside the runtime so far (for the bench split). */
   readonly inferenceSeconds: number;
   close(): Promise<void>;

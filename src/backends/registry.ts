@@ -5,18 +5,20 @@
 import { relative } from "node:path";
 import type { Candidate } from "../candidate/candidate.ts";
 import { NumgateError } from "../errors/numgate-error.ts";
-import type { Backend, ModelShape } from "./backend.ts";
+import type { Backend, BackendOpenOptions, ModelShape } from "./backend.ts";
 import { openEngineBackend } from "./engine/open.ts";
 import { openOnnxBackend } from "./onnx/open.ts";
+import { openTransformersJsBackend } from "./transformers-js/open.ts";
 
-export type BackendFactory = (candidate: Candidate, shape: ModelShape, root: string) => Promise<Backend>;
+export type BackendFactory = (candidate: Candidate, shape: ModelShape, root: string, options?: BackendOpenOptions) => Promise<Backend>;
 
 export const BACKENDS: Readonly<Record<string, BackendFactory>> = {
   onnx: openOnnxBackend,
   engine: openEngineBackend,
+  "transformers-js": openTransformersJsBackend,
 };
 
-export async function openBackend(candidate: Candidate, shape: ModelShape, root: string): Promise<Backend> {
+export async function openBackend(candidate: Candidate, shape: ModelShape, root: string, options: BackendOpenOptions = {}): Promise<Backend> {
   const open = BACKENDS[candidate.manifest.backend];
   if (open === undefined) {
     throw new NumgateError("candidate_invalid", `unknown backend "${candidate.manifest.backend}" (backends: ${Object.keys(BACKENDS).join(", ")})`, {
@@ -24,5 +26,5 @@ export async function openBackend(candidate: Candidate, shape: ModelShape, root:
       field: "backend",
     });
   }
-  return open(candidate, shape, root);
+  return open(candidate, shape, root, options);
 }

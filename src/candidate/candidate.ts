@@ -1,5 +1,5 @@
-import { existsSync } from "node:fs";
-import { dirname, relative } from "node:path";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import { NumgateError } from "../errors/numgate-error.ts";
 import { confinedPath } from "../files/confine.ts";
 import { loadJsonFile } from "../spec/json.ts";
@@ -32,6 +32,14 @@ export function loadCandidate(manifestPath: string, allowedRoots: readonly strin
   return { name: manifest.name, manifestPath, manifest, paths };
 }
 
+/** Every file of a path: itself, or the files under a model folder, sorted. */
+function filesUnder(p: string): string[] {
+  if (!statSync(p).isDirectory()) return [p];
+  return readdirSync(p)
+    .sort()
+    .flatMap((f) => filesUnder(join(p, f)));
+}
+
 export function candidateFiles(c: Candidate): string[] {
-  return [c.manifestPath, ...new Set(Object.values(c.paths))];
+  return [c.manifestPath, ...new Set(Object.values(c.paths).flatMap(filesUnder))];
 }

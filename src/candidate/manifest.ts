@@ -17,10 +17,19 @@ export const CandidateManifestSchema = z.looseObject({
   backend: z.string().min(1),
   /** How the ONNX graphs are laid out (onnx backend): "numgate" unless named. */
   layout: z.string().min(1).optional(),
+  /** Which of the layout's graph variants (transformers.js dtype: fp32, fp16, q8, q4, q4f16). */
+  variant: z.string().min(1).optional(),
+  /** Execution provider: cpu, cuda, coreml, webgpu (where the installed runtime has it); `--ep` overrides. */
+  execution_provider: z.string().min(1).optional(),
+  /** Decoder tensor holding the residual after each layer, by layer index, where node naming cannot find it. */
+  layer_outputs: z.record(z.string(), z.string().min(1)).optional(),
   description: z.string().default(""),
   healthy: z.boolean().optional(),
   fault: z.looseObject({ kind: z.string() }).nullable().optional(),
-  /** Graph files by role, relative to the manifest (for "engine": the files it serves, hashed into the report). */
+  /**
+   * Graph files by role, relative to the manifest (for "engine": the files it serves, hashed into
+   * the report); or `folder`: a model folder laid out as a runtime ships it (onnx-community, genai).
+   */
   files: z.record(z.string(), z.string().min(1)).optional(),
   /**
    * How to start the engine: argv, run from the project root. "{root}" and "{candidate_dir}" in

@@ -30,6 +30,7 @@ export interface GateCommandOptions {
   keepGoing?: boolean;
   shard?: string;
   quiet?: boolean;
+  ep?: string;
 }
 
 export interface GateCommandResult {
@@ -162,6 +163,7 @@ async function gateAndReport(
       model: item.model,
       ...(item.candidate === undefined ? {} : { candidate: item.candidate }),
       keepGoing: opts.keepGoing === true,
+      ...(opts.ep === undefined ? {} : { executionProvider: opts.ep }),
       ...(opts.rung === undefined || opts.rung.length === 0 ? {} : { only: opts.rung }),
       onRungStart: (rung, i, total) => {
         if (opts.quiet !== true) progress.start({ run: runId, rung: rung.id, kind: rung.kind, index: i + 1, total });
@@ -220,6 +222,7 @@ export function registerGateCommand(program: Command, root: string): void {
     .option("--keep-going", "run rungs even when a rung they depend on failed")
     .option("--shard <i/n>", "run the i-th of n slices of the (model, candidate) work list", shardOption)
     .option("-q, --quiet", "no progress or summary on the console (reports are still written)")
+    .option("--ep <provider>", "execution provider for onnxruntime candidates: cpu, cuda, coreml, webgpu (where the installed onnxruntime-node has it)")
     .action(async (models: string[], opts: GateCommandOptions) => {
       const r = await gateCommand(root, models, opts);
       process.exitCode = r.exitCode;

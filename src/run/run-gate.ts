@@ -24,6 +24,8 @@ export interface GateRunRequest {
   candidate?: string;
   keepGoing?: boolean;
   only?: readonly string[];
+  /** Execution provider for the backend (`--ep`), overriding the candidate manifest's. */
+  executionProvider?: string;
   onRungStart?: (rung: RungSpec, index: number, total: number) => void;
   onRungDone?: (rung: Rung, index: number, total: number) => void;
 }
@@ -96,7 +98,7 @@ export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
     }
     // The family's part of the candidate manifest, read with its schema so messages name file and field.
     const candidatePart = loadJsonFile(rel(cand.manifestPath), family.candidateSchema, "candidate manifest");
-    const backend = await openBackend(candidate, family.shape(oracle.manifest), req.root);
+    const backend = await openBackend(candidate, family.shape(oracle.manifest), req.root, req.executionProvider === undefined ? {} : { executionProvider: req.executionProvider });
     const loadSeconds = (performance.now() - t0) / 1000;
     try {
       const session = family.openSession(backend, oracle, candidatePart);

@@ -2,16 +2,32 @@
 import { relative } from "node:path";
 import type { Candidate } from "../../candidate/candidate.ts";
 import { NumgateError } from "../../errors/numgate-error.ts";
-import type { Backend, ModelShape } from "../backend.ts";
-import { LAYOUTS } from "./layouts/index.ts";
+import type { Backend, BackendOpenOptions, ModelShape } from "../backend.ts";
+import { withLayerOutputs } from "./graph/layer-outputs.ts";
+import { detectLayout, LAYOUTS, type OnnxLayout } from "./layouts/index.ts";
+import { chooseProvider } from "./providers.ts";
 import { OnnxRunner } from "./runner.ts";
 
-export async function openOnnxBackend(candidate: Candidate, shape: ModelShape): Promise<Backend> {
-  const manifest = relative(process.cwd(), candidate.manifestPath) || candidate.manifestPath;
-  const name = candidate.manifest.layout ?? "numgate";
+function rel(p: string): string {
+  return relative(process.cwd(), p) || p;
+}
+
+/** The layout's graphs by role: named in `files`, or found in the model folder `files.folder`. */
+export function layoutFiles(candidate: Candidate): { layout: OnnxLayout; name: string; files: Record<string, string>; folder?: string } {
+  const manifest = rel(candidate.manifestPath);
+  const folder = candidate.paths["folder"];
+  const name = candidate.manifest.layout ?? (folder === undefined ? "numgate" : detectLayout(folder));
+  if (name === null) {
+    throw new NumgateError("candidate_invalid", `the folder ${folder ?? "?"} is in no layout numgate knows (layouts: ${Object.keys(LAYOUTS).join(", ")}); name one in "layout"`, { file: manifest, field: "files.folder" });
+  }
   const layout = LAYOUTS[name];
   if (layout === undefined) {
     throw new NumgateError("candidate_invalid", `unknown layout "${name}" (layouts: ${Object.keys(LAYOUTS).join(", ")})`, { file: manifest, field: "layout" });
+  }
+  if (folder !== undefined) {
+    const found = layout.inFolder?.(folder, candidate.manifest.variant) ?? null;
+    if (found === null) throw new NumgateError("candidate_invalid", `the folder ${folder} is not in the ${name} layout`, { file: manifest, field: "files.folder" });
+    return { layout, name, files: found, folder };
   }
   const files: Record<string, string> = {};
   for (const role of layout.roles) {
@@ -21,9 +37,31 @@ export async function openOnnxBackend(candidate: Candidate, shape: ModelShape): 
     }
     files[role] = p;
   }
-  const runner = await OnnxRunner.open(files);
+  return { layout, name, files };
+}
+
+export async function openOnnxBackend(candidate: Candidate, shape: ModelShape, _root: string, options: BackendOpenOptions = {}): Promise<Backend> {
+  const manifest = rel(candidate.manifestPath);
+  const { layout, files, folder } = layoutFiles(candidate);
+  const provider = chooseProvider(options.executionProvider ?? candidate.manifest.execution_provider, {
+    file: manifest,
+    field: options.executionProvider === undefined ? "execution_provider" : "--ep",
+  });
+  const load: Record<string, string> = {};
+  let layerTensors: { names: string[]; how: string } | { reason: string } | undefined;
+  const decoder = files["decoder"];
+  if (layout.editsLayerOutputs === true && decoder !== undefined) {
+    const edited = withLayerOutputs(decoder, shape.layers, candidate.manifest.layer_outputs);
+    if ("path" in edited) {
+      load["decoder"] = edited.path;
+      layerTensors = { names: edited.names, how: edited.how };
+    } else {
+      layerTensors = { reason: `${rel(decoder)}: ${edited.reason}` };
+    }
+  }
+  const runner = await OnnxRunner.open(files, provider, load);
   try {
-    return layout.open(runner, shape);
+    return layout.open(runner, shape, { provider, ...(folder === undefined ? {} : { folder }), ...(layerTensors === undefined ? {} : { layerTensors }) });
   } catch (e) {
     await runner.close();
     throw e;

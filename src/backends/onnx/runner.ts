@@ -6,6 +6,7 @@
 import * as ort from "onnxruntime-node";
 import { relative } from "node:path";
 import { NumgateError } from "../../errors/numgate-error.ts";
+import type { ProviderChoice } from "./providers.ts";
 
 export function onnxruntimeVersion(): string | null {
   const v = (ort.env as { versions?: { common?: string } }).versions?.common;
@@ -24,10 +25,14 @@ export class OnnxRunner {
     private readonly sessions: ReadonlyMap<string, ort.InferenceSession>,
   ) {}
 
-  /** Opens one session per role; `files` maps a role ("decoder", ...) to its .onnx path. */
-  static async open(files: Readonly<Record<string, string>>): Promise<OnnxRunner> {
+  /**
+   * Opens one session per role; `files` maps a role ("decoder", ...) to its .onnx path. `load`
+   * may name another file to load for a role (an edited copy) while messages keep the user's path.
+   */
+  static async open(files: Readonly<Record<string, string>>, provider?: ProviderChoice, load: Readonly<Record<string, string>> = {}): Promise<OnnxRunner> {
+    const ep = provider === undefined || provider.name === "cpu" ? "cpu" : { name: provider.name, ...provider.options };
     const opts: ort.InferenceSession.SessionOptions = {
-      executionProviders: ["cpu"],
+      executionProviders: [ep as ort.InferenceSession.ExecutionProviderConfig],
       graphOptimizationLevel: "all",
       // Determinism beats speed for a gate: one intra-op thread keeps reductions in a fixed order.
       intraOpNumThreads: 1,
@@ -36,7 +41,7 @@ export class OnnxRunner {
     const sessions = new Map<string, ort.InferenceSession>();
     for (const [role, path] of Object.entries(files)) {
       try {
-        sessions.set(role, await ort.InferenceSession.create(path, opts));
+        sessions.set(role, await ort.InferenceSession.create(load[role] ?? path, opts));
       } catch (e) {
         await Promise.all([...sessions.values()].map((s) => s.release()));
         throw new NumgateError("backend_failed", `onnxruntime could not load the ${role} graph: ${(e as Error).message}`, { file: rel(path), cause: e });

@@ -1,0 +1,77 @@
+/**
+ * Ports made by other tools, gated as their users run them (fixtures from
+ * oracles/record/export_layouts.py): the onnx-community folder run by transformers.js itself
+ * (its positions, its generate()), and the onnxruntime-genai folder's decoder through the genai
+ * layout adapter. Both ship without DeepStack, and transformers.js's text-only decode positions
+ * are off by 2S: those are the broken cases the ladder must catch; the text-only prompt through
+ * the genai layout is the healthy case.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { findLayerTensors, withLayerOutputs } from "../../src/backends/onnx/graph/layer-outputs.ts";
+import { readModel } from "../../src/backends/onnx/graph/onnx-model.ts";
+import { detectLayout } from "../../src/backends/onnx/layouts/index.ts";
+import { availableProviders, chooseProvider } from "../../src/backends/onnx/providers.ts";
+import { isNumgateError } from "../../src/errors/numgate-error.ts";
+import { MM, ROOT, TEXT, gateRun, prompt, rung } from "../helpers/gate-runs.ts";
+
+const CAND = join(ROOT, "oracles/qwen3-vl-tiny/candidates");
+const sha = (p: string) => createHash("sha256").update(readFileSync(p)).digest("hex");
+
+describe("shipped layouts", () => {
+  it("detects the layout of a model folder from the files its runtime looks for", () => {
+    expect(detectLayout(join(CAND, "tjs"))).toBe("onnx-community");
+    expect(detectLayout(join(CAND, "genai"))).toBe("genai");
+    expect(detectLayout(join(ROOT, "oracles/qwen3-vl-tiny/model"))).toBeNull();
+  });
+
+  it("finds every layer's residual by the exporters' node naming, and edits only a cached copy", () => {
+    const tjs = join(CAND, "tjs/onnx/decoder_model_merged.onnx");
+    const genai = join(CAND, "genai/model.onnx");
+    const found = findLayerTensors(readModel(tjs), 6);
+    expect(found).toMatchObject({ ok: true, names: Array.from({ length: 6 }, (_, i) => `/model/layers.${i}/Add_1_output_0`) });
+    const g = findLayerTensors(readModel(genai), 6);
+    expect(g.ok && g.how).toContain("genai builder");
+    expect(g.ok && g.names[0]).toBe("/model/layers.1/input_layernorm/output_3");
+    const before = [sha(genai), sha(`${genai}.data`)];
+    const edited = withLayerOutputs(genai, 6);
+    expect("path" in edited && edited.path).toContain("node_modules/.cache/numgate/graphs/");
+    expect([sha(genai), sha(`${genai}.data`)]).toEqual(before);
+    // A mapping that names no tensor of the graph is a reason to skip, never a pass.
+    expect(findLayerTensors(readModel(tjs), 6, { 0: "nope", 1: "a", 2: "b", 3: "c", 4: "d", 5: "e" })).toMatchObject({ ok: false, reason: expect.stringContaining('"nope"') });
+  });
+
+  it("an execution provider the runtime lacks is an error listing those it has", () => {
+    expect(availableProviders()).toContain("cpu");
+    try {
+      chooseProvider("coreml", { file: "x.json", field: "execution_provider" });
+      expect.unreachable();
+    } catch (e) {
+      expect(isNumgateError(e) && e.message).toMatch(/execution provider "coreml" is not available in this onnxruntime-node \(available: cpu/);
+    }
+  });
+
+  it("genai layout: the text prompt passes every rung; image prompts fail at layer 0 (no DeepStack)", async () => {
+    const run = await gateRun("genai-fp32", { keepGoing: true });
+    expect(rung(run, "positions").verdict).toBe("pass");
+    expect(rung(run, "seeded_decode").verdict).toBe("pass");
+    for (const id of ["layers", "teacher_forced", "greedy"]) expect(prompt(rung(run, id), TEXT).verdict).toBe("pass");
+    expect(prompt(rung(run, "vision"), MM).message).toContain("deepstack.0 (not produced)");
+    expect(prompt(rung(run, "layers"), MM).message).toMatch(/^first divergent layer 0:/);
+    expect(prompt(rung(run, "greedy"), MM).message).toContain("first divergence at step 3");
+  });
+
+  it("transformers.js: its own decode positions for a text-only prompt are off by 2S; its generate() diverges there", async () => {
+    const run = await gateRun("tjs-fp32", { keepGoing: true });
+    const pos = rung(run, "positions");
+    expect(prompt(pos, TEXT).message).toContain("decode: 23/23 differ, first at decode step at cache index 4 plane T (expected 4, got 12)");
+    // Image prompts and the left-padded batch: transformers.js's get_rope_index port is exact.
+    expect(prompt(pos, MM).verdict).toBe("pass");
+    expect(prompt(pos, "batch-left-padded").message).toContain("runtime decode row 1 (left-padded): 7/7 exact");
+    expect(prompt(rung(run, "layers"), TEXT).verdict).toBe("pass");
+    expect(prompt(rung(run, "layers"), MM).message).toMatch(/^first divergent layer 0:/);
+    expect(prompt(rung(run, "greedy"), TEXT).message).toContain("first divergence at step 1: oracle 206 vs candidate 207");
+  });
+});
