@@ -12,6 +12,7 @@ compute dtype: the gates measure what the dtype did, not how it was shipped.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import traceback
 
@@ -32,16 +33,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 class Engine:
     def __init__(self, args: argparse.Namespace):
-        import torch
-        self.torch = torch
         self.args = args
-        # numgate and the engine share the machine; torch's default of one thread per core
-        # oversubscribes it and makes tiny-model steps slower, not faster.
-        torch.set_num_threads(max(1, min(4, torch.get_num_threads() // 2)))
         self.adapter = None
         self.shape: dict = {}
         self.states: dict[int, dict] = {}
         self.next_handle = 1
+        self.torch = None
+
+    def start_torch(self) -> None:
+        """Imported at hello, not at start: a bad frame is answered at once, before seconds of imports."""
+        import torch
+        self.torch = torch
+        args = self.args
+        # numgate and the engine share the machine; torch's default of one thread per core
+        # oversubscribes it and makes tiny-model steps slower, not faster.
+        torch.set_num_threads(max(1, min(4, torch.get_num_threads() // 2)))
         if args.dtype == "tf32":
             # TF32 is a CUDA matmul/conv mode; on other devices this is plain fp32.
             torch.backends.cuda.matmul.allow_tf32 = True
@@ -65,6 +71,8 @@ class Engine:
         return WireTensor("f32", list(x.shape), x.numpy().tobytes())
 
     def need(self, m: Message, name: str):
+        if self.torch is None:
+            raise ValueError("hello first")
         t = m.tensors.get(name)
         if t is None:
             raise ValueError(f'request has no tensor "{name}" (has: {", ".join(m.tensors) or "none"})')
@@ -80,6 +88,7 @@ class Engine:
     def hello(self, m: Message) -> tuple[dict, dict]:
         if m.header.get("protocol") != PROTOCOL:
             raise ValueError(f"this engine speaks {PROTOCOL}, not {m.header.get('protocol')!r}")
+        self.start_torch()
         from families import ADAPTERS
         from families.base import LoadOptions
         shape = m.header.get("model") or {}
@@ -175,6 +184,13 @@ class Engine:
         return encode_message({"id": m.header.get("id"), "ok": True, **fields}, tensors)
 
 
+def leave(code: int) -> int:
+    """Exit without the interpreter's teardown of torch, which can take seconds."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     engine = Engine(args)
@@ -186,16 +202,16 @@ def main(argv: list[str]) -> int:
             # The stream cannot be resynchronised: say why once, then leave (PROTOCOL.md, Malformed frames).
             out.write(encode_message({"id": None, "ok": False, "error": f"malformed frame: {e}"}))
             out.flush()
-            return 2
+            return leave(2)
         if m is None:
-            return 0
+            return leave(0)
         try:
             answer = engine.handle(m)
         except Exception as e:  # one bad request is that request's error, not the engine's end
             traceback.print_exc(file=sys.stderr)
             answer = encode_message({"id": m.header.get("id"), "ok": False, "error": f"{type(e).__name__}: {e}"})
         if answer is None:
-            return 0
+            return leave(0)
         out.write(answer)
         out.flush()
 

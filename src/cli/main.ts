@@ -17,6 +17,7 @@ registerGateCommand(program, root);
 registerCalibrateCommand(program, root);
 registerPositionsCommand(program);
 registerReportCommands(program);
+(await import("./engine-command.ts")).registerEngineCommand(program, root);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,6 +1,6 @@
 /**
  * A candidate served by an external engine process (the on-device path: a Metal engine, an MLX
- * server, anything that speaks numgate-engine/1 on stdin/stdout; see PROTOCOL.md). The engine
+ * server, anything that speaks numgate-engine/2 on stdin/stdout; see PROTOCOL.md). The engine
  * keeps its KV caches itself and hands back opaque handles, as a GPU-resident cache would.
  *
  * Every failure of the process (it cannot start, exits mid-request, says something malformed,
@@ -113,6 +113,11 @@ export class EngineBackend implements Backend {
       await backend.close();
       throw e;
     }
+  }
+
+  /** The engine's process id (the conformance suite kills it on purpose). */
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   get inferenceSeconds(): number {

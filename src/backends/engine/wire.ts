@@ -1,5 +1,5 @@
 /**
- * numgate's engine wire format (protocol "numgate-engine/1"), shared by the client backend and
+ * numgate's engine wire format (protocol "numgate-engine/2"), shared by the client backend and
  * any engine written in TypeScript. One message, in either direction:
  *
  *   u32 little-endian  length of the JSON header in bytes
@@ -15,7 +15,9 @@ import { Tensor } from "../../tensor/tensor.ts";
 
 export const PROTOCOL = "numgate-engine/2";
 /** Upper bound on one header, so a garbled stream fails fast instead of allocating gigabytes. */
-const MAX_HEADER = 16 * 1024 * 1024;
+export const MAX_HEADER = 16 * 1024 * 1024;
+/** Upper bound on one message's tensor bytes: a frame declaring more is refused before any wait. */
+export const MAX_PAYLOAD = 2 * 1024 * 1024 * 1024;
 
 export interface WireTensorInfo {
   name: string;
@@ -72,6 +74,7 @@ export class MessageReader {
         }
       }
       const total = infos.reduce((a, t) => a + byteLength(t), 0);
+      if (total > MAX_PAYLOAD) throw this.fault(`payload of ${total} bytes exceeds the ${MAX_PAYLOAD}-byte limit`);
       if (this.buf.length < 4 + hlen + total) return out;
       const tensors = new Map<string, Tensor>();
       let off = 4 + hlen;
