@@ -60,7 +60,7 @@ describe("engine check", () => {
   }, 30_000);
 
   it("a launcher that does not exec the engine hides its crash from numgate", async () => {
-    const rs = await check(["sh", "-c", `node ${ROOT}/tests/fixtures/engines/broken-engine.mjs --bug none; true`]);
+    const rs = await check(["sh", "-c", `node ${ROOT}/tests/fixtures/engines/broken-engine.mjs --bug none; true`], 10);
     expect(failed(rs)).toEqual(["crash-reported"]);
     expect(byId(rs, "crash-reported").message).toContain("start the engine with exec");
   }, 30_000);
