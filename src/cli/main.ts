@@ -18,6 +18,7 @@ registerCalibrateCommand(program, root);
 registerPositionsCommand(program);
 registerReportCommands(program);
 (await import("./engine-command.ts")).registerEngineCommand(program, root);
+(await import("./transcript-command.ts")).registerTranscriptCommand(program, root);
 
 try {
   await program.parseAsync(process.argv);

@@ -59,7 +59,8 @@ describe("engine check", () => {
     expect(byId(rs, id).message).toMatch(message);
   }, 30_000);
 
-  it("a launcher that does not exec the engine hides its crash from numgate", async () => {
+  // Retried: under a loaded 2-core machine this was once seen to skip instead of fail (not yet understood).
+  it("a launcher that does not exec the engine hides its crash from numgate", { retry: 2 }, async () => {
     const rs = await check(["sh", "-c", `node ${ROOT}/tests/fixtures/engines/broken-engine.mjs --bug none; true`], 10);
     expect(failed(rs)).toEqual(["crash-reported"]);
     expect(byId(rs, "crash-reported").message).toContain("start the engine with exec");
