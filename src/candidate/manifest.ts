@@ -33,7 +33,8 @@ export const CandidateManifestSchema = z.looseObject({
   files: z.record(z.string(), z.string().min(1)).optional(),
   /**
    * How to start the engine: argv, run from the project root. "{root}" and "{candidate_dir}" in
-   * an argument are replaced by those folders; "node" is the Node running numgate.
+   * an argument are replaced by those folders, "{python}" by $NUMGATE_PYTHON (else python3);
+   * "node" is the Node running numgate.
    */
   engine: z
     .strictObject({

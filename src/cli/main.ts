@@ -27,6 +27,8 @@ const registrationOf: Record<string, Register> = {
   render: registerReports,
   diff: registerReports,
   merge: registerReports,
+  engine: async (program, root) => (await import("./engine-command.ts")).registerEngineCommand(program, root),
+  "import-transcript": async (program, root) => (await import("./transcript-command.ts")).registerTranscriptCommand(program, root),
 };
 
 /** Read here rather than through the report builder, which would load onnxruntime for `--version`. */

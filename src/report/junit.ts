@@ -23,11 +23,11 @@ function escXml(s: string): string {
   return stripControl(s).replace(/[&<>"]/g, (c) => (c === "&" ? "&amp;" : c === "<" ? "&lt;" : c === ">" ? "&gt;" : "&quot;"));
 }
 /** Attribute values: one line, escaped. */
-function attr(s: string): string {
+export function attr(s: string): string {
   return escXml(oneLine(s));
 }
 /** Element text: multi-line allowed. */
-function text(s: string): string {
+export function text(s: string): string {
   return escXml(s.replace(/\r\n?/g, "\n"));
 }
 

@@ -34,6 +34,16 @@ export const GateSpecSchema = z.strictObject({
   options: RungOptionOverrides.default({}),
   /** Folders (relative to the project root) outside a manifest's own that its paths may name. */
   allow_paths_outside: z.array(z.string().min(1)).default([]),
+  /** How `numgate import-transcript` judges a zoo transcript for this model (src/transcripts/). */
+  transcripts: z
+    .strictObject({
+      /** Flags that fail the run; the others are reported only. */
+      fail_on: z.array(z.enum(["near_tie", "unpinned_weights", "text_only", "short"])).default(["near_tie", "unpinned_weights", "text_only", "short"]),
+      /** Oracle top-1 minus top-2 below which a step is a near-tie, in the zoo's unit: probability. */
+      near_tie_probability: z.number().min(0).max(1).default(0.1),
+      min_tokens: z.number().int().positive().default(16),
+    })
+    .optional(),
   /** How to record the oracle when it is missing (printed verbatim). */
   record_command: z.string().optional(),
 });

@@ -1,6 +1,6 @@
 /**
  * A candidate served by an external engine process (the on-device path: a Metal engine, an MLX
- * server, anything that speaks numgate-engine/1 on stdin/stdout; see PROTOCOL.md). The engine
+ * server, anything that speaks numgate-engine/2 on stdin/stdout; see PROTOCOL.md). The engine
  * keeps its KV caches itself and hands back opaque handles, as a GPU-resident cache would.
  *
  * Every failure of the process (it cannot start, exits mid-request, says something malformed,
@@ -11,6 +11,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { NumgateError } from "../../errors/numgate-error.ts";
 import { Tensor } from "../../tensor/tensor.ts";
 import type { Backend, BackendCapabilities, ModelShape, StateHandle, StepInputs, StepOutputs, VisionOutputs } from "../backend.ts";
+import { FrameRecorder, requestKey } from "./recording.ts";
 import { encodeMessage, MessageReader, PROTOCOL, type WireMessage } from "./wire.ts";
 
 export interface EngineLaunch {
@@ -46,6 +47,8 @@ export class EngineBackend implements Backend {
   private stderr: string[] = [];
   private exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   private readonly reader: MessageReader;
+  /** NUMGATE_ENGINE_RECORD=<dir>: every request/answer pair is kept there for the replay engine. */
+  private readonly recorder: FrameRecorder | undefined;
 
   private constructor(
     private readonly launch: EngineLaunch,
@@ -53,6 +56,8 @@ export class EngineBackend implements Backend {
   ) {
     this.name = `engine (${launch.command.join(" ")})`;
     this.reader = new MessageReader(`engine of ${launch.manifest}`);
+    const recordDir = process.env["NUMGATE_ENGINE_RECORD"];
+    this.recorder = recordDir ? new FrameRecorder(recordDir) : undefined;
     child.stdout.on("data", (chunk: Buffer) => {
       try {
         for (const m of this.reader.push(chunk)) this.settle(m);
@@ -115,6 +120,11 @@ export class EngineBackend implements Backend {
     }
   }
 
+  /** The engine's process id (the conformance suite kills it on purpose). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   get inferenceSeconds(): number {
     return this.seconds;
   }
@@ -164,6 +174,7 @@ export class EngineBackend implements Backend {
         timer,
         resolve: (m) => {
           this.seconds += (performance.now() - t0) / 1000;
+          this.recorder?.add(op, requestKey({ op, ...fields }, tensors), m);
           resolve(m);
         },
         reject,

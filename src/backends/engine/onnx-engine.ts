@@ -6,6 +6,7 @@
  *
  *   node --import tsx src/backends/engine/onnx-engine.ts --embed E.onnx --vision V.onnx --decoder D.onnx
  *        [--layout numgate] [--exit-at-decode N]   (test hook: exit with code 3 at the N-th decode request)
+ *        [--jitter P]   (test hook: with probability P this run perturbs its logits at random)
  */
 import type { Backend, ModelShape, StateHandle } from "../backend.ts";
 import { LAYOUTS } from "../onnx/layouts/index.ts";
@@ -25,6 +26,9 @@ for (const role of ["embed", "vision", "decoder"]) {
 }
 const layoutName = arg("layout") ?? "numgate";
 const exitAtDecode = Number(arg("exit-at-decode") ?? "0");
+// A planted nondeterminism for the repeat rung: with probability P a run (this process) adds
+// uniform noise of up to 1 logit to every logit it returns; the other runs are exact.
+const jittered = Math.random() < Number(arg("jitter") ?? "0");
 let backend: Backend | undefined;
 const states = new Map<number, StateHandle>();
 let nextHandle = 1;
@@ -100,7 +104,8 @@ async function handle(m: WireMessage): Promise<void> {
         state,
         ...(typeof iso === "number" ? { isolate: { layer: iso, input: need(m, "isolate_input").toFloat32() } } : {}),
       });
-      const tensors: Record<string, Tensor> = { logits: out.logits };
+      const logits = jittered ? Tensor.from("f32", [...out.logits.shape], out.logits.toFloat32().map((x) => x + (Math.random() * 2 - 1))) : out.logits;
+      const tensors: Record<string, Tensor> = { logits };
       if (out.hidden !== undefined && m.header["want_layers"] !== false) tensors["hidden_states"] = out.hidden;
       if (out.ropeCos !== undefined && out.ropeSin !== undefined) {
         tensors["rope_cos"] = out.ropeCos;
@@ -126,7 +131,16 @@ async function handle(m: WireMessage): Promise<void> {
 const reader = new MessageReader("reference engine");
 let queue = Promise.resolve();
 process.stdin.on("data", (chunk: Buffer) => {
-  for (const m of reader.push(chunk)) {
+  let messages: WireMessage[];
+  try {
+    messages = reader.push(chunk);
+  } catch (e) {
+    // The stream cannot be resynchronised: say why once, then leave (PROTOCOL.md, Malformed frames).
+    process.stdout.write(encodeMessage({ id: null, ok: false, error: `malformed frame: ${(e as Error).message}` }), () => process.exit(2));
+    process.stdin.pause();
+    return;
+  }
+  for (const m of messages) {
     // One request at a time, in order: the protocol is strictly request/response.
     queue = queue.then(() =>
       handle(m).catch((e: unknown) => {
