@@ -52,6 +52,7 @@ def build_from_config(config_path: str, seed: int):
     with open(config_path) as f:
         raw = json.load(f)
     raw.pop("model_type", None)
+    raw.pop("_numgate", None)  # provenance notes of the real-size configs, not a config key
     torch.manual_seed(seed)
     cfg = Qwen3VLConfig(**raw)
     model = Qwen3VLForConditionalGeneration._from_config(cfg, attn_implementation="eager", dtype=torch.float32)

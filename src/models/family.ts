@@ -6,6 +6,7 @@
 import type { z } from "zod";
 import type { Backend, ModelShape } from "../backends/backend.ts";
 import type { OracleManifest } from "../oracle/manifest.ts";
+import type { RecordEstimate } from "../oracle/record-estimate.ts";
 import type { Oracle } from "../oracle/oracle.ts";
 import type { ModelSession } from "./session.ts";
 
@@ -18,4 +19,6 @@ export interface Family<M extends OracleManifest = OracleManifest, C = unknown> 
   /** The decoder as a runtime needs to know it: state tensors per layer, extra inputs. */
   shape(manifest: M): ModelShape;
   openSession(backend: Backend, oracle: Oracle<M>, candidate: C): ModelSession;
+  /** Disk, RAM and time of recording this model's oracle, from its recorder config (`file` names it in errors). */
+  estimate?(config: unknown, file: string): RecordEstimate;
 }

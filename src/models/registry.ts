@@ -5,6 +5,7 @@
 import { NumgateError, type NumgateErrorDetails } from "../errors/numgate-error.ts";
 import type { OracleManifest } from "../oracle/manifest.ts";
 import type { Family } from "./family.ts";
+import { qwen35 } from "./qwen3.5/family.ts";
 import { qwen3vl } from "./qwen3-vl/family.ts";
 
 /** Each family's own manifest types are its business; the registry hands out the shared view. */
@@ -12,6 +13,7 @@ export type AnyFamily = Family<OracleManifest, unknown>;
 
 export const FAMILIES: Readonly<Record<string, AnyFamily>> = {
   [qwen3vl.name]: qwen3vl as unknown as AnyFamily,
+  [qwen35.name]: qwen35 as unknown as AnyFamily,
 };
 
 export function familyNamed(name: string, where: NumgateErrorDetails = {}): AnyFamily {

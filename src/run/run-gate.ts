@@ -17,6 +17,7 @@ import { gateUnit, type GateRun as Run, type GateRung as Rung } from "../gates/r
 import type { FileHash, FileRole } from "../verdicts/rung.ts";
 import { reportDuration } from "../verdicts/timing.ts";
 import { planRungs, rel, resolveCandidate, resolveSpec, type ResolvedSpec } from "./resolve.ts";
+import { recordEstimateLines } from "./record-cost.ts";
 
 export interface GateRunRequest {
   root: string;
@@ -76,7 +77,8 @@ export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
     } catch (e) {
       if (isNumgateError(e) && e.code === "oracle_not_recorded") {
         const how = r.spec.record_command ?? `python3 oracles/record/record.py --name ${r.spec.model} --out ${r.spec.oracle} ...`;
-        throw new NumgateError("oracle_not_recorded", `the oracle for ${r.spec.model} is not recorded (${rel(r.oracleDir)}/manifest.json is missing). Record it on a machine with torch and transformers:\n  ${how}`, {
+        const cost = recordEstimateLines(req.root, r.spec.model, r.spec.record_command, family);
+        throw new NumgateError("oracle_not_recorded", `the oracle for ${r.spec.model} is not recorded (${rel(r.oracleDir)}/manifest.json is missing). Record it on a machine with torch and transformers:\n  ${how}${cost}`, {
           file: rel(r.specPath),
           field: "oracle",
         });

@@ -4,6 +4,7 @@
  */
 import type { ModelShape } from "../../backends/backend.ts";
 import type { Family } from "../family.ts";
+import { qwen3vlEstimate } from "./estimate.ts";
 import { Qwen3VLCandidateSchema, Qwen3VLOracleManifestSchema, type Qwen3VLCandidate, type Qwen3VLOracleManifest } from "./manifest.ts";
 import { Qwen3VLSession } from "./session.ts";
 
@@ -28,4 +29,5 @@ export const qwen3vl: Family<Qwen3VLOracleManifest, Qwen3VLCandidate> = {
   candidateSchema: Qwen3VLCandidateSchema,
   shape: qwen3vlShape,
   openSession: (backend, oracle, candidate) => new Qwen3VLSession(backend, oracle, candidate),
+  estimate: qwen3vlEstimate,
 };

@@ -78,7 +78,9 @@ class NumgateLayoutBackend implements Backend {
     const m = new Map<Role, ort.Tensor>();
     for (const [role, specs] of this.roles) {
       const per = specs[0]?.emptyShape ?? [];
-      m.set(role, new ort.Tensor("float32", new Float32Array(0), [specs.length, ...per]));
+      // K/V start empty (0 along the sequence); a conv window or recurrent state starts as zeros of its fixed size.
+      const dims = [specs.length, ...per];
+      m.set(role, new ort.Tensor("float32", new Float32Array(dims.reduce((a, d) => a * d, 1)), dims));
     }
     return m;
   }

@@ -1,0 +1,263 @@
+/**
+ * How a Qwen3.5 candidate is driven, prompt by prompt: vision tower (merged embeddings only; no
+ * DeepStack), image splice into the token embeddings, positions from the candidate's host,
+ * prefill, and one-token decode steps over the hybrid state (attention K/V of the full-attention
+ * layers, conv window and recurrent state of the linear-attention layers). Results are memoised
+ * per prompt so every rung reads the same candidate run.
+ *
+ * The oracle's greedy is a full re-forward per token without a cache (see record_qwen35.py), so
+ * `greedy.logits[1]` is the reference for one decode step from the oracle's prefill state.
+ */
+import type { Backend, StateHandle, StepOutputs, VisionOutputs } from "../../backends/backend.ts";
+import { NumgateError } from "../../errors/numgate-error.ts";
+import { argmax } from "../../metrics/index.ts";
+import type { Oracle, OracleDump } from "../../oracle/oracle.ts";
+import { Tensor } from "../../tensor/tensor.ts";
+import type { Capability, DecodeRun, HostPositions, ModelSession, PositionsSupport, SeededStep, VisionFeature } from "../session.ts";
+import { qwen35StateSpecs } from "./state.ts";
+import type { Qwen35Candidate, Qwen35OracleManifest } from "./manifest.ts";
+import { qwen35Positions } from "./positions.ts";
+
+type Qwen35Prompt = Qwen35OracleManifest["prompts"][number];
+
+interface Prefill {
+  positions: HostPositions;
+  out: StepOutputs;
+}
+
+interface PromptState {
+  vision?: Promise<Tensor | null>;
+  embeds?: Promise<Float32Array>;
+  prefill?: Promise<Prefill>;
+  teacher?: Promise<DecodeRun>;
+  greedy?: Promise<DecodeRun>;
+}
+
+export class Qwen35Session implements ModelSession {
+  readonly family = "qwen3.5";
+  readonly hidden: number;
+  readonly layers: number;
+  readonly positions: PositionsSupport;
+  readonly missing: Partial<Record<Capability, string>>;
+  private readonly state = new Map<string, PromptState>();
+
+  constructor(
+    private readonly backend: Backend,
+    private readonly oracle: Oracle<Qwen35OracleManifest>,
+    private readonly candidate: Qwen35Candidate,
+  ) {
+    const t = oracle.manifest.text;
+    this.hidden = t.hidden_size;
+    this.layers = t.num_layers;
+    this.positions = qwen35Positions(oracle.manifest, candidate.runtime, (p) => this.prompt(p).dump);
+    const caps = backend.capabilities;
+    const missing: Partial<Record<Capability, string>> = {};
+    if (!caps.ropeTables) missing.rope_tables = `${backend.name} does not expose its rotary tables`;
+    if (!caps.layerOutputs) missing.layer_outputs = `${backend.name} does not expose per-layer hidden states`;
+    if (!caps.isolatedLayers) missing.isolated_layers = `${backend.name} cannot feed one layer an external input`;
+    if (!caps.seededState) missing.seeded_state = `${backend.name} cannot load an external decoder state`;
+    this.missing = missing;
+  }
+
+  get manifest(): Qwen35OracleManifest {
+    return this.oracle.manifest;
+  }
+
+  get inferenceSeconds(): number {
+    return this.backend.inferenceSeconds;
+  }
+
+  tokenName(id: number): string {
+    return this.oracle.tokenName(id);
+  }
+
+  private s(name: string): PromptState {
+    let st = this.state.get(name);
+    if (st === undefined) {
+      st = {};
+      this.state.set(name, st);
+    }
+    return st;
+  }
+
+  prompt(name: string): { meta: Qwen35Prompt; dump: OracleDump } {
+    const meta = this.oracle.prompts.find((p) => p.name === name);
+    if (meta === undefined) throw new NumgateError("internal", `no oracle prompt "${name}"`);
+    return { meta, dump: this.oracle.dump(name) };
+  }
+
+  private inputIds(name: string): number[] {
+    return this.prompt(name).dump.get("inputs.input_ids").toNumbers();
+  }
+
+  /** Merged image embeddings of every image of the prompt, in order; null without images. */
+  private towerOutputs(name: string): Promise<Tensor | null> {
+    const st = this.s(name);
+    st.vision ??= (async () => {
+      const { dump } = this.prompt(name);
+      if (!dump.has("inputs.pixel_values")) return null;
+      const pixels = dump.get("inputs.pixel_values");
+      const grids = dump.get("inputs.image_grid_thw").toNumbers();
+      const width = pixels.shape[1] ?? 0;
+      const all = pixels.toFloat32();
+      const fixed = this.candidate.vision_grid;
+      const parts: Float32Array[] = [];
+      let row = 0;
+      for (let k = 0; k < grids.length / 3; k++) {
+        const grid = grids.slice(3 * k, 3 * k + 3);
+        if (fixed !== undefined && grid.some((g, i) => g !== fixed[i])) {
+          throw new NumgateError(
+            "candidate_invalid",
+            `the candidate's vision tower was exported for grid (${fixed.join(", ")}) but image ${k} of prompt "${name}" has grid (${grid.join(", ")}); export a tower for that grid or one with a dynamic grid`,
+            { field: "vision_grid" },
+          );
+        }
+        const rows = (grid[0] ?? 0) * (grid[1] ?? 0) * (grid[2] ?? 0);
+        const out = await this.backend.vision(Tensor.from("f32", [rows, width], all.slice(row * width, (row + rows) * width)), grid);
+        parts.push(out.embeds.toFloat32());
+        row += rows;
+      }
+      const data = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+      let off = 0;
+      for (const p of parts) {
+        data.set(p, off);
+        off += p.length;
+      }
+      return Tensor.from("f32", [data.length / this.hidden, this.hidden], data);
+    })();
+    return st.vision;
+  }
+
+  async vision(name: string): Promise<VisionFeature[] | null> {
+    const embeds = await this.towerOutputs(name);
+    return embeds === null ? null : [{ label: "embeds", oracleKey: "vision.embeds", tensor: embeds }];
+  }
+
+  /** Token embeddings with the candidate's image rows spliced in. */
+  private embeds(name: string): Promise<Float32Array> {
+    const st = this.s(name);
+    st.embeds ??= (async () => {
+      const ids = this.inputIds(name);
+      const H = this.hidden;
+      const inputsEmbeds = await this.backend.embed(ids);
+      const vis = await this.towerOutputs(name);
+      if (vis !== null) {
+        const imageId = this.oracle.manifest.tokens.image_token_id;
+        const slots = ids.flatMap((t, i) => (t === imageId ? [i] : []));
+        const rows = vis.shape[0] ?? 0;
+        if (rows !== slots.length) {
+          throw new NumgateError("candidate_invalid", `vision tower returned ${rows} image embeddings but prompt "${name}" has ${slots.length} image tokens`, { field: "image_embeds" });
+        }
+        const src = vis.toFloat32();
+        slots.forEach((pos, r) => inputsEmbeds.set(src.subarray(r * H, (r + 1) * H), pos * H));
+      }
+      return inputsEmbeds;
+    })();
+    return st.embeds;
+  }
+
+  private prefill(name: string): Promise<Prefill> {
+    const st = this.s(name);
+    st.prefill ??= (async () => {
+      const positions = await this.positions.host(name);
+      const inputsEmbeds = await this.embeds(name);
+      const out = await this.backend.step({ inputsEmbeds, seqLen: inputsEmbeds.length / this.hidden, positionIds: positions.positions, extras: {}, state: null });
+      return { positions, out };
+    })();
+    return st.prefill;
+  }
+
+  async ropeTables(name: string): Promise<{ cos: Tensor; sin: Tensor } | undefined> {
+    const { out } = await this.prefill(name);
+    return out.ropeCos === undefined || out.ropeSin === undefined ? undefined : { cos: out.ropeCos, sin: out.ropeSin };
+  }
+
+  async layerOutputs(name: string): Promise<Tensor> {
+    const { out } = await this.prefill(name);
+    if (out.hidden === undefined) throw new NumgateError("candidate_invalid", `${this.backend.name} returned no per-layer hidden states`);
+    return out.hidden;
+  }
+
+  async isolatedLayer(name: string, layer: number): Promise<Float32Array> {
+    const { dump } = this.prompt(name);
+    const input = (layer === 0 ? dump.get("decoder.inputs_embeds") : dump.get(`decoder.hidden.${layer - 1}`)).toFloat32();
+    const positions = await this.positions.host(name);
+    const inputsEmbeds = await this.embeds(name);
+    const seqLen = inputsEmbeds.length / this.hidden;
+    const out = await this.backend.step({ inputsEmbeds, seqLen, positionIds: positions.positions, extras: {}, state: null, isolate: { layer, input } });
+    if (out.hidden === undefined) throw new NumgateError("candidate_invalid", `${this.backend.name} returned no per-layer hidden states`);
+    const n = seqLen * this.hidden;
+    return out.hidden.toFloat32().slice(layer * n, (layer + 1) * n);
+  }
+
+  /** Feed one token at a time after the prefill; logits row i predicts step i. */
+  private async decodeRun(name: string, steps: number, choose: (step: number, logits: Float32Array) => number): Promise<DecodeRun> {
+    const pre = await this.prefill(name);
+    const V = pre.out.logits.shape[2] ?? 0;
+    const S = pre.out.logits.shape[1] ?? 0;
+    const lastRow = pre.out.logits.toFloat32().slice((S - 1) * V, S * V);
+    const logits: Float32Array[] = [lastRow];
+    const tokens: number[] = [choose(0, lastRow)];
+    let state: StateHandle = pre.out.state;
+    let cacheIndex = S;
+    for (let step = 1; step < steps; step++) {
+      const out = await this.backend.step({
+        inputsEmbeds: await this.backend.embed([tokens[step - 1] ?? 0]),
+        seqLen: 1,
+        positionIds: Int32Array.from(pre.positions.decodeAt(cacheIndex)),
+        extras: {},
+        state,
+        wantLayers: false,
+      });
+      const row = out.logits.toFloat32().slice(0, V);
+      logits.push(row);
+      tokens.push(choose(step, row));
+      state = out.state;
+      cacheIndex++;
+    }
+    return { logits, tokens };
+  }
+
+  /**
+   * One decode step from the oracle's own prefill state (K/V, conv windows, recurrent states):
+   * the oracle's first greedy token at the position the host gives cache index S.
+   */
+  async seededStep(name: string): Promise<SeededStep> {
+    const { dump, meta } = this.prompt(name);
+    const state = new Map<string, Tensor>();
+    for (const spec of qwen35StateSpecs(this.oracle.manifest)) {
+      const key = `cache.${spec.layer}.${spec.role}`;
+      if (!dump.has(key)) throw new NumgateError("tensor_missing", `the oracle dump of "${name}" has no "${key}" (the prefill state of layer ${spec.layer})`, { file: dump.file, field: key });
+      const t = dump.get(key);
+      state.set(spec.name, Tensor.from("f32", t.shape, t.toFloat32()));
+    }
+    const seeded = await this.backend.seedState(state, meta.sequence_length);
+    const fedToken = dump.get("greedy.tokens").toNumbers()[0] ?? 0;
+    const position = (await this.positions.host(name)).decodeAt(seeded.length);
+    const out = await this.backend.step({
+      inputsEmbeds: await this.backend.embed([fedToken]),
+      seqLen: 1,
+      positionIds: Int32Array.from(position),
+      extras: {},
+      state: seeded,
+      wantLayers: false,
+    });
+    return { logits: out.logits.toFloat32(), fedToken, position, cacheLength: seeded.length };
+  }
+
+  teacherForced(name: string, steps: number): Promise<DecodeRun> {
+    const st = this.s(name);
+    st.teacher ??= (async () => {
+      const forced = this.prompt(name).dump.get("teacher.tokens").toNumbers();
+      const run = await this.decodeRun(name, Math.min(steps, forced.length), (step) => forced[step] ?? 0);
+      return { ...run, tokens: run.logits.map((l) => argmax(l)) };
+    })();
+    return st.teacher;
+  }
+
+  greedy(name: string, steps: number): Promise<DecodeRun> {
+    const st = this.s(name);
+    st.greedy ??= this.decodeRun(name, steps, (_step, row) => argmax(row));
+    return st.greedy;
+  }
+}
