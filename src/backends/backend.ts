@@ -53,6 +53,11 @@ export interface BackendCapabilities {
   ropeTables: boolean;
   /** Can start decoding from a state given from outside (the oracle's prefill cache). */
   seededState: boolean;
+  /**
+   * false when the runtime's own generate() takes one prompt only: padded batches are then
+   * checked on numgate's port alone (absent = batches are generated too).
+   */
+  generateBatch?: boolean;
 }
 
 /** The backend's decoder state; opaque to callers except for the tokens it holds. */
@@ -94,6 +99,27 @@ export interface StepOutputs {
   ropeSin?: Tensor;
 }
 
+/** A prompt as the runtime's own generate() takes it: token ids, mask, and image inputs. */
+export interface GenerateRequest {
+  /** [B][S] token ids (left-padded rows where `attentionMask` has zeros). */
+  inputIds: readonly (readonly number[])[];
+  attentionMask: readonly (readonly number[])[];
+  pixelValues?: Tensor;
+  /** [images][3]. */
+  imageGridThw?: readonly (readonly number[])[];
+  maxNewTokens: number;
+}
+
+/** What a runtime's own generation did. */
+export interface GenerateResult {
+  /** [B][new tokens]. */
+  tokens: number[][];
+  /** Logit rows of row 0, one per generated token, when the runtime reports them. */
+  logits?: Float32Array[];
+  /** Every position-id feed the runtime gave its decoder, in order: [P][B][S] plane-major each. */
+  positionFeeds: { planes: number; batch: number; seqLen: number; data: Int32Array }[];
+}
+
 export interface Backend {
   readonly name: string;
   readonly capabilities: BackendCapabilities;
@@ -104,6 +130,11 @@ export interface Backend {
   step(inputs: StepInputs): Promise<StepOutputs>;
   /** A state holding these canonical tensors for `length` tokens (when `capabilities.seededState`). */
   seedState(tensors: ReadonlyMap<string, Tensor>, length: number): Promise<StateHandle>;
+  /**
+   * Runtimes that run generation themselves (their own positions, their own loop): what they
+   * generated and the positions they fed, for `steps` new tokens (optional).
+   */
+  generate?(request: GenerateRequest): Promise<GenerateResult>;
   /** Seconds spent inside the runtime so far (for the bench split). */
   readonly inferenceSeconds: number;
   close(): Promise<void>;

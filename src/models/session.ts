@@ -57,7 +57,17 @@ export interface PositionsSupport {
   /** Plane names, e.g. ["t", "h", "w"]. */
   readonly planes: readonly string[];
   port(dump: OracleDump): PortedPositions;
-  host(prompt: string): HostPositions;
+  /**
+   * The positions the candidate's host gives a prompt. Async because a runtime that computes
+   * positions itself (transformers.js, an engine's own generate) has to run before they can be
+   * read off its feeds.
+   */
+  host(prompt: string): HostPositions | Promise<HostPositions>;
+  /**
+   * The positions the runtime itself fed for a recorded padded batch, where the runtime computes
+   * them (absent: only numgate's port is checked on batches).
+   */
+  hostBatch?(batch: string): Promise<PortedPositions & { source: string }>;
   rotary: RotaryLayout;
 }
 

@@ -103,7 +103,7 @@ export class EchoSession implements ModelSession {
     return {
       logits: logits.toFloat32().slice(V, 2 * V),
       fedToken: dump.get("greedy.tokens").toNumbers()[0] ?? 0,
-      position: this.positions.host(name).decodeAt(meta.sequence_length),
+      position: (await this.positions.host(name)).decodeAt(meta.sequence_length),
       cacheLength: meta.sequence_length,
     };
   }

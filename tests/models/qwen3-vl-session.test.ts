@@ -107,9 +107,9 @@ describe("Qwen3-VL session over a fake backend", () => {
     expect((err as Error).message).toContain("exported for grid (1, 8, 8) but image 0 of prompt \"mm-colours-a\" has grid (1, 4, 6)");
   });
 
-  it("the engine-formula host with a biased text shift gives the wrong position to the first text token after the image", () => {
+  it("the engine-formula host with a biased text shift gives the wrong position to the first text token after the image", async () => {
     const { session } = open({ runtime: { positions: "engine-formula", text_shift_bias: 1 } });
-    const host = session.positions?.host("mm-colours-a");
+    const host = await session.positions?.host("mm-colours-a");
     const hooked = session.prompt("mm-colours-a").dump.get("positions.prefill").toInt32Array();
     const S = 13;
     const first = [...Array(S).keys()].find((t) => host?.positions[t] !== hooked[t]);

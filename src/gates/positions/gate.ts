@@ -66,7 +66,7 @@ async function promptChecks(ctx: GateContext, support: PositionsSupport, name: s
   }
   checks.push(portCheck);
 
-  const cand = support.host(name);
+  const cand = await support.host(name);
   const checkName = cand.source === "engine-formula" ? "engine-formula" : "prefill";
   if (!cand.expressible) {
     checks.push({ name: checkName, compared: 0, mismatches: 0, expressible: false, note: `outside what the engine formula can express: ${cand.reason ?? ""}`, rows: [] });
@@ -130,7 +130,7 @@ function ropeTableCheck(ctx: GateContext, rotary: RotaryLayout, pos: Int32Array,
   return { name: "rope-tables", compared: S * half, mismatches, expressible: true, ...(note === undefined ? {} : { note }), ...(first === undefined ? {} : { first }), rows: [] };
 }
 
-function batchChecks(ctx: GateContext, support: PositionsSupport, batchName: string): PositionsCheck[] {
+async function batchChecks(ctx: GateContext, support: PositionsSupport, batchName: string): Promise<PositionsCheck[]> {
   const dump = ctx.oracle.dump(batchName);
   const idsT = dump.get("inputs.input_ids");
   const B = idsT.shape[0] ?? 0;
@@ -143,6 +143,7 @@ function batchChecks(ctx: GateContext, support: PositionsSupport, batchName: str
   const steps = dec.shape[2] ?? 0;
   const d = dec.toInt32Array();
   const checks: PositionsCheck[] = [];
+  const host = support.hostBatch === undefined ? undefined : await support.hostBatch(batchName);
   for (let b = 0; b < B; b++) {
     // transformers leaves padded slots at whatever generate() put there; only real tokens are compared.
     const real = [...Array(S).keys()].filter((t) => mask[b * S + t] === 1);
@@ -164,6 +165,21 @@ function batchChecks(ctx: GateContext, support: PositionsSupport, batchName: str
       (i) => S + i,
     );
     checks.push(dc);
+    if (host !== undefined) {
+      checks.push(
+        comparePositions(
+          `${host.source} row ${b} (left-padded)`,
+          (p, i) => pre[(p * B + b) * S + (real[i] ?? 0)] ?? NaN,
+          (p, i) => host.positionIds[(p * B + b) * S + (real[i] ?? 0)] ?? NaN,
+          real.length,
+          (i) => ids[b * S + (real[i] ?? 0)] ?? -1,
+          (i) => real[i] ?? 0,
+        ),
+      );
+      const hd = comparePositions(`${host.source} decode row ${b} (left-padded)`, (p, i) => d[(p * B + b) * steps + i] ?? NaN, (p, i) => host.decodeAt(b, i)[p] ?? NaN, steps, () => -1, (i) => S + i);
+      if (hd.first !== undefined) hd.note = `decode step ${hd.first.token - S + 1} (cache index ${hd.first.token})`;
+      checks.push(hd);
+    }
   }
   return checks;
 }
@@ -183,7 +199,7 @@ export const positionsGate: Gate<PositionsEvidence> = async (ctx) => {
   if (support === undefined) return { verdict: "skipped", message: ctx.session.missing.positions ?? "the session has no positions", prompts: [], units: {} };
   for (const name of ctx.prompts) results.push(summarize(name, await promptChecks(ctx, support, name)));
   if (ctx.options["padded_batches"] !== false) {
-    for (const b of ctx.oracle.manifest.positions_batches) results.push(summarize(b.name, batchChecks(ctx, support, b.name)));
+    for (const b of ctx.oracle.manifest.positions_batches) results.push(summarize(b.name, await batchChecks(ctx, support, b.name)));
   }
   const verdict = combineVerdicts(results.map((r) => r.verdict));
   return { verdict, message: rungMessage(results, `positions exact on ${results.length} prompts (prefill, decode, rope tables)`), prompts: results, units: {} };

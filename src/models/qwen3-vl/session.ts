@@ -8,7 +8,7 @@
  * oracle's (except in isolated layer runs, which feed one layer the oracle's input on purpose).
  */
 import { relative } from "node:path";
-import type { Backend, StateHandle, StepOutputs, VisionOutputs } from "../../backends/backend.ts";
+import type { Backend, GenerateResult, StateHandle, StepOutputs, VisionOutputs } from "../../backends/backend.ts";
 import { NumgateError } from "../../errors/numgate-error.ts";
 import { argmax } from "../../metrics/index.ts";
 import type { Oracle, OracleDump } from "../../oracle/oracle.ts";
@@ -17,6 +17,7 @@ import type { Capability, DecodeRun, HostPositions, ModelSession, PositionsSuppo
 import type { Qwen3VLCandidate, Qwen3VLOracleManifest } from "./manifest.ts";
 import { checkDumpShapes } from "./dump-check.ts";
 import { qwen3vlPositions } from "./positions.ts";
+import { runtimeBatchPositions, runtimePromptPositions } from "./runtime-positions.ts";
 
 type Qwen3VLPrompt = Qwen3VLOracleManifest["prompts"][number];
 
@@ -32,6 +33,8 @@ interface PromptState {
   /** By number of steps. */
   teacher: Map<number, Promise<DecodeRun>>;
   greedy: Map<number, Promise<DecodeRun>>;
+  /** The runtime's own generate() (backends that have one). */
+  generated?: Promise<GenerateResult>;
 }
 
 function concatRows(ts: readonly Tensor[]): Tensor {
@@ -43,6 +46,10 @@ function concatRows(ts: readonly Tensor[]): Tensor {
     off += t.size;
   }
   return Tensor.from("f32", [data.length / Math.max(1, width), width], data);
+}
+
+function rows3(xs: readonly number[]): number[][] {
+  return Array.from({ length: xs.length / 3 }, (_, i) => xs.slice(3 * i, 3 * i + 3));
 }
 
 function concatVision(outs: readonly VisionOutputs[]): VisionOutputs {
@@ -72,7 +79,17 @@ export class Qwen3VLSession implements ModelSession {
     this.hidden = t.hidden_size;
     this.layers = t.num_layers;
     this.deepstackLevels = t.deepstack_levels;
-    this.positions = qwen3vlPositions(oracle.manifest, candidate.runtime, (p) => this.prompt(p).dump);
+    const ported = qwen3vlPositions(oracle.manifest, candidate.runtime, (p) => this.prompt(p).dump);
+    // A runtime that computes positions itself is judged on the positions it fed, not on a formula.
+    const batches = backend.capabilities.generateBatch !== false;
+    this.positions =
+      backend.generate === undefined
+        ? ported
+        : {
+            ...ported,
+            host: async (p) => runtimePromptPositions("runtime", this.inputIds(p).length, (await this.generated(p)).positionFeeds),
+            ...(batches ? { hostBatch: async (b: string) => runtimeBatchPositions("runtime", (await this.generated(b)).positionFeeds) } : {}),
+          };
     const caps = backend.capabilities;
     const missing: Partial<Record<Capability, string>> = {};
     if (!caps.ropeTables) missing.rope_tables = `${backend.name} does not expose its rotary tables`;
@@ -199,7 +216,7 @@ export class Qwen3VLSession implements ModelSession {
   private prefill(name: string): Promise<Prefill> {
     const st = this.s(name);
     st.prefill ??= (async () => {
-      const positions = this.positions.host(name);
+      const positions = await this.positions.host(name);
       const { inputsEmbeds, deepstack } = await this.embeds(name);
       const seqLen = inputsEmbeds.length / this.hidden;
       const out = await this.backend.step({ inputsEmbeds, seqLen, positionIds: positions.positions, extras: { deepstack }, state: null });
@@ -209,7 +226,7 @@ export class Qwen3VLSession implements ModelSession {
   }
 
   async ropeTables(name: string): Promise<{ cos: Tensor; sin: Tensor } | undefined> {
-    if (!this.positions.host(name).expressible) return undefined;
+    if (!(await this.positions.host(name)).expressible) return undefined;
     const { out } = await this.prefill(name);
     return out.ropeCos === undefined || out.ropeSin === undefined ? undefined : { cos: out.ropeCos, sin: out.ropeSin };
   }
@@ -223,7 +240,7 @@ export class Qwen3VLSession implements ModelSession {
   async isolatedLayer(name: string, layer: number): Promise<Float32Array> {
     const { dump } = this.prompt(name);
     const input = (layer === 0 ? dump.get("decoder.inputs_embeds") : dump.get(`decoder.hidden.${layer - 1}`)).toFloat32();
-    const positions = this.positions.host(name);
+    const positions = await this.positions.host(name);
     const { inputsEmbeds, deepstack } = await this.embeds(name);
     const seqLen = inputsEmbeds.length / this.hidden;
     const out = await this.backend.step({ inputsEmbeds, seqLen, positionIds: positions.positions, extras: { deepstack }, state: null, isolate: { layer, input } });
@@ -283,7 +300,7 @@ export class Qwen3VLSession implements ModelSession {
     }
     const seeded = await this.backend.seedState(state, length);
     const fedToken = dump.get("greedy.tokens").toNumbers()[0] ?? 0;
-    const position = this.positions.host(name).decodeAt(seeded.length);
+    const position = (await this.positions.host(name)).decodeAt(seeded.length);
     const out = await this.backend.step({
       inputsEmbeds: await this.backend.embed([fedToken]),
       seqLen: 1,
@@ -316,9 +333,48 @@ export class Qwen3VLSession implements ModelSession {
     const st = this.s(name);
     let run = st.greedy.get(steps);
     if (run === undefined) {
-      run = this.decodeRun(name, steps, (_step, row) => argmax(row));
+      // A runtime with its own generate() is judged on its own loop, as its users run it.
+      run =
+        this.backend.generate === undefined
+          ? this.decodeRun(name, steps, (_step, row) => argmax(row))
+          : this.generated(name).then((g) => ({ tokens: (g.tokens[0] ?? []).slice(0, steps), logits: (g.logits ?? []).slice(0, steps) }));
       st.greedy.set(steps, run);
     }
     return run;
+  }
+
+  /**
+   * The runtime's own generate() over a prompt or a recorded padded batch, as its users call it:
+   * token ids, mask, and the processor's pixel values. As many new tokens as the oracle generated.
+   */
+  private generated(name: string): Promise<GenerateResult> {
+    const st = this.s(name);
+    st.generated ??= (async () => {
+      const generate = this.backend.generate?.bind(this.backend);
+      if (generate === undefined) throw new NumgateError("internal", `${this.backend.name} has no generate()`);
+      const batch = this.oracle.manifest.positions_batches.find((b) => b.name === name);
+      const dump = batch === undefined ? this.prompt(name).dump : this.oracle.dump(name);
+      const idsT = dump.get("inputs.input_ids");
+      const [B = 1, S = 0] = idsT.shape;
+      const ids = idsT.toNumbers();
+      const mask = dump.has("inputs.attention_mask") ? dump.get("inputs.attention_mask").toNumbers() : ids.map(() => 1);
+      const rows = (xs: number[]) => Array.from({ length: B }, (_, b) => xs.slice(b * S, (b + 1) * S));
+      // A batch dump stores no pixels; its rows are recorded prompts, whose pixels are.
+      const pixelDumps = batch === undefined ? [dump] : batch.rows.map((r) => this.prompt(r).dump);
+      const pixels = pixelDumps.filter((d) => d.has("inputs.pixel_values")).map((d) => d.get("inputs.pixel_values"));
+      const steps = dump.get("greedy.tokens").shape.at(-1) ?? 1;
+      return generate({
+        inputIds: rows(ids),
+        attentionMask: rows(mask),
+        maxNewTokens: steps,
+        ...(pixels.length === 0 || !dump.has("inputs.image_grid_thw")
+          ? {}
+          : {
+              pixelValues: concatRows(pixels),
+              imageGridThw: rows3(dump.get("inputs.image_grid_thw").toNumbers()),
+            }),
+      });
+    })();
+    return st.generated;
   }
 }
