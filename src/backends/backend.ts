@@ -58,6 +58,11 @@ export interface BackendCapabilities {
    * fed, as the port runs without them (e.g. an export that drops Qwen3-VL's DeepStack).
    */
   droppedInputs?: readonly string[];
+  /**
+   * false when the runtime's own generate() takes one prompt only: padded batches are then
+   * checked on numgate's port alone (absent = batches are generated too).
+   */
+  generateBatch?: boolean;
 }
 
 /** The backend's decoder state; opaque to callers except for the tokens it holds. */

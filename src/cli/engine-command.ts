@@ -14,9 +14,9 @@ export function registerEngineCommand(program: Command, root: string): void {
     .option("--timeout <s>", "seconds each request may take", Number, 60)
     .option("--junit <file>", "also write the results as JUnit XML")
     .action(async (command: string[], opts: { model: string; shape?: string; timeout: number; junit?: string }) => {
-      const { runChecks } = await import("../backends/engine/check/checks.ts");
-      const { inputsFromModel, inputsFromShapeFile } = await import("../backends/engine/check/inputs.ts");
-      const { renderJunitChecks, renderTable } = await import("../backends/engine/check/render.ts");
+      const { runChecks } = await import("../engine-check/checks.ts");
+      const { inputsFromModel, inputsFromShapeFile } = await import("../engine-check/inputs.ts");
+      const { renderJunitChecks, renderTable } = await import("../engine-check/render.ts");
       const { engineCommand } = await import("../backends/engine/open.ts");
       if (!(opts.timeout > 0)) throw new NumgateError("schema_violation", `--timeout must be a positive number of seconds, got ${opts.timeout}`, { field: "--timeout" });
       const inputs = opts.shape === undefined ? inputsFromModel(root, opts.model) : inputsFromShapeFile(opts.shape);

@@ -6,7 +6,7 @@
  */
 import { NumgateError } from "../errors/numgate-error.ts";
 import type { Oracle, OracleDump } from "../oracle/oracle.ts";
-import type { ModelSession } from "../models/session.ts";
+import type { ModelSession, SessionOpener } from "../models/session.ts";
 import type { PromptResult } from "../verdicts/prompt-result.ts";
 import type { Verdict } from "../verdicts/verdict.ts";
 
@@ -20,6 +20,10 @@ export interface GateContext {
   options: Readonly<Record<string, unknown>>;
   /** Names of the oracle prompts to gate. */
   prompts: readonly string[];
+  /** The candidate under test, as the spec names it (or its manifest's path). */
+  candidate: string;
+  /** Opens candidates afresh, for rungs that compare runs (absent: those rungs are skipped). */
+  openSession?: SessionOpener;
 }
 
 export interface GateOutcome<E = unknown> {

@@ -6,9 +6,11 @@
 import { z } from "zod";
 import { ErrorEvidenceSchema, type ErrorEvidence } from "../verdicts/prompt-result.ts";
 import type { Rung, Run } from "../verdicts/rung.ts";
+import { engineVsReferenceUnit } from "./engine_vs_reference/unit.ts";
 import { greedyUnit } from "./greedy/unit.ts";
 import { layersUnit } from "./layers/unit.ts";
 import { positionsUnit } from "./positions/unit.ts";
+import { repeatUnit } from "./repeat/unit.ts";
 import { seededDecodeUnit } from "./seeded_decode/unit.ts";
 import { teacherForcedUnit } from "./teacher_forced/unit.ts";
 import type { GateUnit } from "./unit.ts";
@@ -22,6 +24,8 @@ export const GATE_UNITS = {
   seeded_decode: seededDecodeUnit,
   teacher_forced: teacherForcedUnit,
   greedy: greedyUnit,
+  engine_vs_reference: engineVsReferenceUnit,
+  repeat: repeatUnit,
 } as const;
 
 export type GateKind = keyof typeof GATE_UNITS;

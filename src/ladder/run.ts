@@ -6,7 +6,7 @@
 import { NumgateError, isNumgateError } from "../errors/numgate-error.ts";
 import type { GateContext } from "../gates/gate.ts";
 import { gateUnit, type GateRung as Rung } from "../gates/registry.ts";
-import type { ModelSession } from "../models/session.ts";
+import type { ModelSession, SessionOpener } from "../models/session.ts";
 import type { Oracle } from "../oracle/oracle.ts";
 import type { Ladder, RungSpec } from "../spec/ladder.ts";
 import { reportDuration } from "../verdicts/timing.ts";
@@ -23,6 +23,10 @@ export interface LadderRunOptions {
   /** Run only these rung ids (dependencies are not enforced for a selected rung). */
   only?: readonly string[];
   prompts: readonly string[];
+  /** The candidate under test (its spec name, or its manifest's path), for rungs that reopen it. */
+  candidate: string;
+  /** Opens candidates afresh (repeat, engine_vs_reference); without it those rungs are skipped. */
+  openSession?: SessionOpener;
   onRungStart?: (rung: RungSpec, index: number, total: number) => void;
   onRungDone?: (rung: Rung, index: number, total: number) => void;
 }
@@ -80,7 +84,15 @@ export async function runLadder(
     } else {
       const t0 = performance.now();
       const inf0 = session.inferenceSeconds;
-      const ctx: GateContext = { session, oracle, thresholds: plan.thresholds, options: plan.options, prompts: opts.prompts };
+      const ctx: GateContext = {
+        session,
+        oracle,
+        thresholds: plan.thresholds,
+        options: plan.options,
+        prompts: opts.prompts,
+        candidate: opts.candidate,
+        ...(opts.openSession === undefined ? {} : { openSession: opts.openSession }),
+      };
       try {
         const out = await gateUnit(r.kind).gate(ctx);
         const elapsed = (performance.now() - t0) / 1000;

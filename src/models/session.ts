@@ -59,7 +59,8 @@ export interface PositionsSupport {
   port(dump: OracleDump): PortedPositions;
   /**
    * The positions the candidate's host gives a prompt. Async because a runtime that computes
-   * positions itself (transformers.js) has to run before they can be read off its feeds.
+   * positions itself (transformers.js, an engine's own generate) has to run before they can be
+   * read off its feeds.
    */
   host(prompt: string): HostPositions | Promise<HostPositions>;
   /**
@@ -83,6 +84,15 @@ export interface SeededStep {
   position: number[];
   cacheLength: number;
 }
+
+/** A fresh session of a candidate of the same spec (rungs that compare runs: repeat, engine_vs_reference). */
+export interface OpenedSession {
+  session: ModelSession;
+  close(): Promise<void>;
+}
+
+/** Opens a candidate (a name in the spec, or the path of a candidate manifest) from a fresh start. */
+export type SessionOpener = (candidate: string) => Promise<OpenedSession>;
 
 export interface ModelSession {
   readonly family: string;

@@ -4,18 +4,11 @@
  */
 import { openBackend } from "../backends/registry.ts";
 import { loadCandidate } from "../candidate/candidate.ts";
-import type { ModelSession } from "../models/session.ts";
+import type { SessionOpener } from "../models/session.ts";
 import { familyNamed } from "../models/registry.ts";
 import { Oracle } from "../oracle/oracle.ts";
 import { loadJsonFile } from "../spec/json.ts";
 import { rel, resolveCandidate, resolveSpec } from "./resolve.ts";
-
-export interface OpenedSession {
-  session: ModelSession;
-  close(): Promise<void>;
-}
-
-export type SessionOpener = (candidate: string) => Promise<OpenedSession>;
 
 export function sessionOpener(root: string, model: string): SessionOpener {
   return async (name) => {

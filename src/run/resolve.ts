@@ -158,7 +158,8 @@ export function resolveCandidate(r: ResolvedSpec, nameOrPath: string | undefined
 
 /** Ladder defaults, then spec-wide overrides, then the candidate's own. */
 export function planRungs(r: ResolvedSpec, c: ResolvedCandidate): RungPlan[] {
-  return r.ladder.rungs.map((spec) => ({
+  const asked = (id: string) => [r.spec.thresholds[id], r.spec.options[id], c.entry.thresholds[id], c.entry.options[id]].some((x) => x !== undefined);
+  return r.ladder.rungs.filter((spec) => !spec.opt_in || asked(spec.id)).map((spec) => ({
     spec,
     thresholds: { ...spec.thresholds, ...r.spec.thresholds[spec.id], ...c.entry.thresholds[spec.id] } as Record<string, number>,
     options: { ...spec.options, ...r.spec.options[spec.id], ...c.entry.options[spec.id] } as Record<string, unknown>,

@@ -16,6 +16,7 @@ import { loadJsonFile } from "../spec/json.ts";
 import { gateUnit, type GateRun as Run, type GateRung as Rung } from "../gates/registry.ts";
 import type { FileHash, FileRole } from "../verdicts/rung.ts";
 import { reportDuration } from "../verdicts/timing.ts";
+import { sessionOpener } from "./open-session.ts";
 import { planRungs, rel, resolveCandidate, resolveSpec, type ResolvedSpec } from "./resolve.ts";
 import { recordEstimateLines } from "./record-cost.ts";
 
@@ -113,6 +114,9 @@ export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
         keepGoing: req.keepGoing ?? false,
         ...(req.only === undefined ? {} : { only: req.only }),
         prompts,
+        // A candidate given by path is reopened by its path; one of the spec, by its name.
+        candidate: r.spec.candidates[cand.name] === undefined ? cand.manifestPath : cand.name,
+        openSession: sessionOpener(req.root, req.model),
         ...(req.onRungStart === undefined ? {} : { onRungStart: req.onRungStart }),
         ...(req.onRungDone === undefined ? {} : { onRungDone: req.onRungDone }),
       });
@@ -168,7 +172,7 @@ function tokenNames(oracle: Oracle, rungs: readonly Rung[]): Record<string, stri
 
 /** A Run that records why the ladder could not start; every rung it knows of is an error. */
 function setupErrorRun(req: GateRunRequest, r: ResolvedSpec | undefined, candidate: string, err: NumgateError): Run {
-  const rungs: Rung[] = (r?.ladder.rungs ?? []).map((spec) => ({
+  const rungs: Rung[] = (r?.ladder.rungs ?? []).filter((spec) => !spec.opt_in).map((spec) => ({
     id: spec.id,
     kind: spec.kind,
     title: spec.title,

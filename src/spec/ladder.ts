@@ -62,6 +62,11 @@ export const RungSpecSchema = z.strictObject({
   depends_on: z.array(z.string()).default([]),
   thresholds: z.record(z.string(), z.number()).default({}),
   options: z.record(z.string(), z.unknown()).default({}),
+  /**
+   * A rung that compares builds rather than a build with the oracle (repeat, engine_vs_reference)
+   * runs for a candidate only when the spec gives it settings for that candidate (or spec-wide).
+   */
+  opt_in: z.boolean().default(false),
 });
 export type RungSpec = z.infer<typeof RungSpecSchema>;
 

@@ -5,9 +5,9 @@
  */
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { runChecks, type CheckResult } from "../../src/backends/engine/check/checks.ts";
-import { inputsFromModel } from "../../src/backends/engine/check/inputs.ts";
-import { renderJunitChecks } from "../../src/backends/engine/check/render.ts";
+import { runChecks, type CheckResult } from "../../src/engine-check/checks.ts";
+import { inputsFromModel } from "../../src/engine-check/inputs.ts";
+import { renderJunitChecks } from "../../src/engine-check/render.ts";
 import { engineCommand } from "../../src/backends/engine/open.ts";
 import { ROOT } from "../helpers/gate-runs.ts";
 

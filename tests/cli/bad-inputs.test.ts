@@ -17,6 +17,7 @@ import {
   MODEL,
   PROMPTS_REL,
   REPORT_FILES,
+  LADDER_RUNG_IDS,
   RUNG_IDS,
   SPEC_REL,
   background,
@@ -264,7 +265,7 @@ describe("gate spec problems", () => {
     { what: "treshold: instead of thresholds:", runs: cases.thresholdsTypo, code: "schema_violation", field: "candidates.fp16.treshold", message: 'unknown key "treshold"; did you mean "thresholds"?' },
     { what: "min_coss under a rung's thresholds", runs: cases.thresholdKeyTypo, code: "schema_violation", field: "candidates.int8.thresholds.layers.min_coss", message: 'unknown key "min_coss"; did you mean "min_cos"?' },
     { what: "a YAML syntax error", runs: cases.yamlSyntax, code: "invalid_yaml", message: "gate spec is not valid YAML: Nested mappings are not allowed in compact mappings" },
-    { what: "a threshold for a rung that does not exist", runs: cases.unknownRung, code: "unknown_rung", field: "candidates.int8.thresholds.layerz", message: `no rung "layerz" in ladder qwen3-vl (rungs: ${RUNG_IDS.join(", ")})` },
+    { what: "a threshold for a rung that does not exist", runs: cases.unknownRung, code: "unknown_rung", field: "candidates.int8.thresholds.layerz", message: `no rung "layerz" in ladder qwen3-vl (rungs: ${LADDER_RUNG_IDS.join(", ")})` },
   ];
   /**
    * `<spec>:<line>:<col>: [<field>: ]<message>` as a regex source, at the broken text. The spec path
@@ -316,7 +317,7 @@ describe("gate spec problems", () => {
     expect(c.r.stderr).toMatch(
       new RegExp(
         `^numgate: unknown_rung: ${escapeRegExp(
-          `${SPEC_REL}:${c.at!.line}:${c.at!.column}: candidates.int8.thresholds.layerz: no rung "layerz" in ladder qwen3-vl (rungs: ${RUNG_IDS.join(", ")})`,
+          `${SPEC_REL}:${c.at!.line}:${c.at!.column}: candidates.int8.thresholds.layerz: no rung "layerz" in ladder qwen3-vl (rungs: ${LADDER_RUNG_IDS.join(", ")})`,
         )}$`,
         "m",
       ),

@@ -28,7 +28,7 @@ beforeAll(async () => {
 });
 afterAll(async () => backend.close());
 
-const ctx = (thresholds: Record<string, number>, options: Record<string, unknown>): GateContext => ({ session, oracle, thresholds, options, prompts: ["mm-colours-a"] });
+const ctx = (thresholds: Record<string, number>, options: Record<string, unknown>): GateContext => ({ session, oracle, thresholds, options, prompts: ["mm-colours-a"], candidate: "fault-int8-clipped-head" });
 
 describe("near-tie policy (margins in logits)", () => {
   it("a flip above the near-tie margin fails and is not marked near-tie", async () => {

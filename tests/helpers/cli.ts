@@ -24,8 +24,10 @@ export const ORACLE_REL = `oracles/${MODEL}`;
 export const MANIFEST_REL = `${ORACLE_REL}/manifest.json`;
 export const PROMPTS_REL = `${ORACLE_REL}/prompts`;
 export const CANDIDATES_REL = `${ORACLE_REL}/candidates`;
-/** The ladder's rungs, in order. */
+/** The ladder's rungs a candidate runs by default, in order. */
 export const RUNG_IDS = ["positions", "vision", "layers", "seeded_decode", "teacher_forced", "greedy"] as const;
+/** Every rung of the ladder, the opt-in ones (that compare builds) included. */
+export const LADDER_RUNG_IDS = [...RUNG_IDS, "engine_vs_reference", "repeat"] as const;
 export const REPORT_FILES = ["report.json", "junit.xml", "report.html"] as const;
 export type ReportFile = (typeof REPORT_FILES)[number];
 

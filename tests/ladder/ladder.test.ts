@@ -17,7 +17,7 @@ const prompts = oracle.prompts.map((p) => p.name);
 
 async function ladder(breaks: EchoBreaks = {}, opts: { keepGoing?: boolean; only?: string[] } = {}) {
   const session = new EchoSession(oracle, breaks);
-  const { rungs } = await runLadder(spec.ladder, plans, session, oracle, { keepGoing: opts.keepGoing ?? false, prompts, ...(opts.only === undefined ? {} : { only: opts.only }) });
+  const { rungs } = await runLadder(spec.ladder, plans, session, oracle, { keepGoing: opts.keepGoing ?? false, prompts, candidate: "fp32", ...(opts.only === undefined ? {} : { only: opts.only }) });
   const byId = Object.fromEntries(rungs.map((r) => [r.id, r]));
   return { rungs, byId, verdict: runVerdict(rungs) };
 }

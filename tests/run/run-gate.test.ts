@@ -11,7 +11,7 @@ describe("runGate guards", () => {
     const r = await runGate({ root: ROOT, model: "qwen3-vl-tiny", only: ["layerz"] });
     expect(r.run.verdict).toBe("error");
     expect(r.run.error?.code).toBe("unknown_rung");
-    expect(r.run.error?.message).toContain('no rung "layerz" in ladder qwen3-vl (rungs: positions, vision, layers, seeded_decode, teacher_forced, greedy)');
+    expect(r.run.error?.message).toContain('no rung "layerz" in ladder qwen3-vl (rungs: positions, vision, layers, seeded_decode, teacher_forced, greedy, engine_vs_reference, repeat)');
   });
 
   it("a candidate built for another model is refused, naming its manifest and the model field", async () => {

@@ -10,7 +10,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { NumgateError } from "../../errors/numgate-error.ts";
 import { Tensor } from "../../tensor/tensor.ts";
-import type { Backend, BackendCapabilities, ModelShape, StateHandle, StepInputs, StepOutputs, VisionOutputs } from "../backend.ts";
+import type { Backend, BackendCapabilities, GenerateRequest, GenerateResult, ModelShape, StateHandle, StepInputs, StepOutputs, VisionOutputs } from "../backend.ts";
 import { FrameRecorder, requestKey } from "./recording.ts";
 import { encodeMessage, MessageReader, PROTOCOL, type WireMessage } from "./wire.ts";
 
@@ -41,6 +41,8 @@ const NO_CAPABILITIES: BackendCapabilities = { layerOutputs: false, isolatedLaye
 export class EngineBackend implements Backend {
   readonly name: string;
   capabilities: BackendCapabilities = NO_CAPABILITIES;
+  /** Set when the engine announces `generate` (its own generation loop; PROTOCOL.md). */
+  generate?: (request: GenerateRequest) => Promise<GenerateResult>;
   private seconds = 0;
   private nextId = 1;
   private pending: Pending | undefined;
@@ -106,13 +108,15 @@ export class EngineBackend implements Backend {
         );
       }
       if (spoken !== PROTOCOL) throw backend.error(`engine speaks ${JSON.stringify(spoken)}, numgate speaks ${PROTOCOL}`);
-      const caps = hello.header["capabilities"] as Partial<Record<keyof BackendCapabilities, unknown>> | undefined;
+      const caps = hello.header["capabilities"] as Partial<Record<keyof BackendCapabilities | "generate", unknown>> | undefined;
       backend.capabilities = {
         layerOutputs: caps?.layerOutputs === true,
         isolatedLayers: caps?.isolatedLayers === true,
         ropeTables: caps?.ropeTables === true,
         seededState: caps?.seededState === true,
+        ...(caps?.generate === true ? { generateBatch: caps.generateBatch === true } : {}),
       };
+      if (caps?.generate === true) backend.generate = (r) => backend.generateInEngine(r);
       return backend;
     } catch (e) {
       await backend.close();
@@ -231,6 +235,38 @@ export class EngineBackend implements Backend {
     if (m.tensors.has("rope_cos") && m.tensors.has("rope_sin")) {
       out.ropeCos = this.tensor(m, "rope_cos", "decode");
       out.ropeSin = this.tensor(m, "rope_sin", "decode");
+    }
+    return out;
+  }
+
+  /** The engine's own generation loop (optional op `generate`), with every position feed it gave its decoder. */
+  private async generateInEngine(r: GenerateRequest): Promise<GenerateResult> {
+    const B = r.inputIds.length;
+    const S = r.inputIds[0]?.length ?? 0;
+    const i64 = (rows: readonly (readonly number[])[], width: number) => Tensor.from("i64", [rows.length, width], BigInt64Array.from(rows.flat(), (v) => BigInt(v)));
+    const tensors: Record<string, Tensor> = { input_ids: i64(r.inputIds, S), attention_mask: i64(r.attentionMask, S) };
+    if (r.pixelValues !== undefined && r.imageGridThw !== undefined) {
+      tensors["pixel_values"] = r.pixelValues;
+      tensors["image_grid_thw"] = i64(r.imageGridThw, 3);
+    }
+    const m = await this.request("generate", { max_new_tokens: r.maxNewTokens }, tensors);
+    const tokens = this.tensor(m, "tokens", "generate");
+    const n = tokens.shape[1] ?? 0;
+    const flat = tokens.toNumbers();
+    const count = m.header["position_feeds"];
+    if (typeof count !== "number") throw this.error("engine's generate answer lacks a numeric position_feeds");
+    const positionFeeds = Array.from({ length: count }, (_, k) => {
+      const t = this.tensor(m, `position_feed_${k}`, "generate");
+      const [planes = 0, batch = 0, seqLen = 0] = t.shape;
+      if (t.shape.length !== 3 || batch !== B) throw this.error(`engine's position_feed_${k} is [${t.shape.join(", ")}], not [planes, ${B}, S]`);
+      return { planes, batch, seqLen, data: t.toInt32Array() };
+    });
+    const out: GenerateResult = { tokens: Array.from({ length: B }, (_, b) => flat.slice(b * n, (b + 1) * n)), positionFeeds };
+    if (m.tensors.has("logits")) {
+      const l = this.tensor(m, "logits", "generate");
+      const V = l.shape[1] ?? 0;
+      const data = l.toFloat32();
+      out.logits = Array.from({ length: l.shape[0] ?? 0 }, (_, i) => data.slice(i * V, (i + 1) * V));
     }
     return out;
   }

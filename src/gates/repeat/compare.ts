@@ -58,18 +58,3 @@ export function compareRepeats(runs: readonly (readonly number[])[]): RepeatComp
   if (first !== undefined) out.first_split = first;
   return out;
 }
-
-/*
- * Wiring into the gate-unit registry (src/gates/<kind>/ + src/gates/registry.ts), when it lands:
- * - kinds `repeat` and `engine_vs_reference` in RungKindSchema; evidence schemas: for repeat
- *   {kind, runs, differing, flakiness, splits, first_split?} (this file's RepeatComparison), for
- *   engine_vs_reference {kind, reference, greedy: RunAgreement, teacher_forced: RunAgreement}
- *   (margins in logits);
- * - options: repeat.runs (the seeds use 3 and 8), repeat.steps (24); engine_vs_reference.reference
- *   (a candidate name in the same spec), thresholds repeat.max_differing (0),
- *   engine_vs_reference.min_matches / min_teacher_matches (default all);
- * - GateContext needs a session opener (src/run/open-session.ts `sessionOpener(root, model)`),
- *   which runGate builds; the thin gates (gate.ts here and in ../engine-vs-reference/) take it;
- * - renderers: console/JUnit/HTML lines from each PromptResult's message; calibration: none
- *   (repeat must be exact; engine_vs_reference thresholds are counts).
- */

@@ -81,13 +81,14 @@ export class Qwen3VLSession implements ModelSession {
     this.deepstackLevels = t.deepstack_levels;
     const ported = qwen3vlPositions(oracle.manifest, candidate.runtime, (p) => this.prompt(p).dump);
     // A runtime that computes positions itself is judged on the positions it fed, not on a formula.
+    const batches = backend.capabilities.generateBatch !== false;
     this.positions =
       backend.generate === undefined
         ? ported
         : {
             ...ported,
             host: async (p) => runtimePromptPositions("runtime", this.inputIds(p).length, (await this.generated(p)).positionFeeds),
-            hostBatch: async (b) => runtimeBatchPositions("runtime", (await this.generated(b)).positionFeeds),
+            ...(batches ? { hostBatch: async (b: string) => runtimeBatchPositions("runtime", (await this.generated(b)).positionFeeds) } : {}),
           };
     const caps = backend.capabilities;
     const missing: Partial<Record<Capability, string>> = {};
@@ -336,6 +337,7 @@ export class Qwen3VLSession implements ModelSession {
     const st = this.s(name);
     let run = st.greedy.get(steps);
     if (run === undefined) {
+      // A runtime with its own generate() is judged on its own loop, as its users run it.
       run =
         this.backend.generate === undefined
           ? this.decodeRun(name, steps, (_step, row) => argmax(row))

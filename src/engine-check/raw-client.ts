@@ -4,8 +4,8 @@
  * never interprets an answer, so a check can look at exactly what the engine said.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { Tensor } from "../../../tensor/tensor.ts";
-import { encodeMessage, MessageReader, type WireMessage } from "../wire.ts";
+import { Tensor } from "../tensor/tensor.ts";
+import { encodeMessage, MessageReader, type WireMessage } from "../backends/engine/wire.ts";
 
 export type Next = { kind: "answer"; message: WireMessage; seconds: number } | { kind: "exit"; code: number | null; signal: string | null } | { kind: "timeout"; seconds: number } | { kind: "garbled"; detail: string };
 

@@ -4,10 +4,10 @@
  * Each check returns pass/fail/skipped with a message that says what to fix.
  */
 import { Buffer } from "node:buffer";
-import type { ModelShape } from "../../backend.ts";
-import { Tensor } from "../../../tensor/tensor.ts";
-import { EngineBackend } from "../engine-backend.ts";
-import { PROTOCOL, type WireMessage } from "../wire.ts";
+import type { ModelShape } from "../backends/backend.ts";
+import { Tensor } from "../tensor/tensor.ts";
+import { EngineBackend } from "../backends/engine/engine-backend.ts";
+import { PROTOCOL, type WireMessage } from "../backends/engine/wire.ts";
 import { RawEngine, type Next } from "./raw-client.ts";
 
 export interface CheckInputs {

@@ -1,5 +1,5 @@
 /** The conformance suite's results as a console table and as JUnit XML. */
-import { attr, text } from "../../../report/junit.ts";
+import { attr, text } from "../report/junit.ts";
 import type { CheckResult } from "./checks.ts";
 
 export function renderTable(results: readonly CheckResult[]): string {

@@ -4,12 +4,12 @@
  */
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { NumgateError } from "../../../errors/numgate-error.ts";
-import { familyNamed } from "../../../models/registry.ts";
-import { Oracle } from "../../../oracle/oracle.ts";
-import { rel, resolveSpec } from "../../../run/resolve.ts";
-import { loadJsonFile } from "../../../spec/json.ts";
-import { Tensor } from "../../../tensor/tensor.ts";
+import { NumgateError } from "../errors/numgate-error.ts";
+import { familyNamed } from "../models/registry.ts";
+import { Oracle } from "../oracle/oracle.ts";
+import { rel, resolveSpec } from "../run/resolve.ts";
+import { loadJsonFile } from "../spec/json.ts";
+import { Tensor } from "../tensor/tensor.ts";
 import type { CheckInputs } from "./checks.ts";
 
 export function inputsFromModel(root: string, model: string): CheckInputs {

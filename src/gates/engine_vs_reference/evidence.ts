@@ -1,0 +1,26 @@
+/** What engine_vs_reference records per prompt: both comparisons with both sides' margins at the first divergence. */
+import { z } from "zod";
+import { count, metric } from "../../verdicts/numbers.ts";
+
+const Agreement = z.strictObject({
+  matches: count(),
+  total: count(),
+  first_divergence: z
+    .strictObject({
+      step: count(),
+      candidate_token: z.number().int(),
+      reference_token: z.number().int(),
+      /** Each side's own top-1 minus top-2 logit there (unit: logits). */
+      candidate_margin: metric(),
+      reference_margin: metric(),
+    })
+    .optional(),
+});
+
+export const EngineVsReferenceEvidenceSchema = z.strictObject({
+  kind: z.literal("engine_vs_reference"),
+  reference: z.string(),
+  greedy: Agreement,
+  teacher_forced: Agreement,
+});
+export type EngineVsReferenceEvidence = z.infer<typeof EngineVsReferenceEvidenceSchema>;
