@@ -20,6 +20,8 @@ export interface GateContext {
   options: Readonly<Record<string, unknown>>;
   /** Names of the oracle prompts to gate. */
   prompts: readonly string[];
+  /** Who produced the candidate's tensors (manifest and backend), named in shape errors. */
+  candidate?: string;
 }
 
 export interface GateOutcome<E = unknown> {

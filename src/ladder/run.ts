@@ -23,6 +23,8 @@ export interface LadderRunOptions {
   /** Run only these rung ids (dependencies are not enforced for a selected rung). */
   only?: readonly string[];
   prompts: readonly string[];
+  /** The candidate's manifest and backend, for messages (GateContext.candidate). */
+  candidate?: string;
   onRungStart?: (rung: RungSpec, index: number, total: number) => void;
   onRungDone?: (rung: Rung, index: number, total: number) => void;
 }
@@ -80,7 +82,7 @@ export async function runLadder(
     } else {
       const t0 = performance.now();
       const inf0 = session.inferenceSeconds;
-      const ctx: GateContext = { session, oracle, thresholds: plan.thresholds, options: plan.options, prompts: opts.prompts };
+      const ctx: GateContext = { session, oracle, thresholds: plan.thresholds, options: plan.options, prompts: opts.prompts, ...(opts.candidate === undefined ? {} : { candidate: opts.candidate }) };
       try {
         const out = await gateUnit(r.kind).gate(ctx);
         const elapsed = (performance.now() - t0) / 1000;

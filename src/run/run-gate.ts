@@ -113,6 +113,7 @@ export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
         keepGoing: req.keepGoing ?? false,
         ...(req.only === undefined ? {} : { only: req.only }),
         prompts,
+        candidate: `${rel(cand.manifestPath)} (${backend.name})`,
         ...(req.onRungStart === undefined ? {} : { onRungStart: req.onRungStart }),
         ...(req.onRungDone === undefined ? {} : { onRungDone: req.onRungDone }),
       });
