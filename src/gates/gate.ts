@@ -24,6 +24,8 @@ export interface GateContext {
   candidate: string;
   /** Opens candidates afresh, for rungs that compare runs (absent: those rungs are skipped). */
   openSession?: SessionOpener;
+  /** Who produced the candidate's tensors (manifest and backend), named in shape errors. */
+  producer?: string;
 }
 
 export interface GateOutcome<E = unknown> {

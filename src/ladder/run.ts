@@ -27,6 +27,8 @@ export interface LadderRunOptions {
   candidate: string;
   /** Opens candidates afresh (repeat, engine_vs_reference); without it those rungs are skipped. */
   openSession?: SessionOpener;
+  /** The candidate's manifest and backend, for messages (GateContext.producer). */
+  producer?: string;
   onRungStart?: (rung: RungSpec, index: number, total: number) => void;
   onRungDone?: (rung: Rung, index: number, total: number) => void;
 }
@@ -92,6 +94,7 @@ export async function runLadder(
         prompts: opts.prompts,
         candidate: opts.candidate,
         ...(opts.openSession === undefined ? {} : { openSession: opts.openSession }),
+        ...(opts.producer === undefined ? {} : { producer: opts.producer }),
       };
       try {
         const out = await gateUnit(r.kind).gate(ctx);

@@ -136,6 +136,8 @@ function makeDir(dir: string): void {
       }
     }
     const code = (cause as NodeJS.ErrnoException).code;
+    // EEXIST from a recursive mkdir means a file holds the name: "already exists" would read as fine.
+    if (code === "EEXIST") throw writeError("create directory", dir, new Error("it is a file, not a directory"), KEPT);
     if (code === "ENOENT" && ancestor !== resolve(dir)) {
       try {
         accessSync(ancestor, fsConstants.W_OK);

@@ -6,6 +6,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { NumgateError } from "../errors/numgate-error.ts";
+import { confinedPath } from "../files/confine.ts";
 import { FAMILIES } from "../models/registry.ts";
 import { GateSpecSchema, type CandidateEntry, type GateSpec } from "../spec/gate-spec.ts";
 import { gateUnit } from "../gates/registry.ts";
@@ -132,7 +133,11 @@ export function resolveSpec(root: string, model: string): ResolvedSpec {
     const fault = impossibleSetting(resolved, name);
     if (fault !== undefined) throw fault;
   }
-  return { root, specPath, spec, ladderPath, ladder, oracleDir: resolve(root, spec.oracle) };
+  // The spec is data like any manifest: its paths stay in the project root unless it allows more.
+  const outside = spec.allow_paths_outside.map((p) => resolve(root, p));
+  const oracleDir = resolve(confinedPath(root, spec.oracle, { manifest: rel(specPath), field: "oracle" }, outside));
+  for (const [name, c] of Object.entries(spec.candidates)) confinedPath(root, c.file, { manifest: rel(specPath), field: `candidates.${name}.file` }, outside);
+  return { root, specPath, spec, ladderPath, ladder, oracleDir };
 }
 
 export interface ResolvedCandidate {
@@ -146,7 +151,9 @@ export function resolveCandidate(r: ResolvedSpec, nameOrPath: string | undefined
   const name = nameOrPath ?? r.spec.default_candidate;
   const entry = r.spec.candidates[name];
   if (entry !== undefined) return { name, manifestPath: resolve(r.root, entry.file), entry };
-  if (name.endsWith(".json") && existsSync(name)) {
+  if (name.endsWith(".json")) {
+    // A path given on the command line is the user's own choice: not confined, but it must exist.
+    if (!existsSync(name)) throw new NumgateError("file_not_found", `candidate manifest ${name} does not exist (from ${resolve(name)}), and no candidate in ${rel(r.specPath)} is named so`, { file: name, field: "--candidate" });
     return { name: basename(name, ".json"), manifestPath: resolve(name), entry: { file: name, thresholds: {}, options: {}, expect: "pass" } };
   }
   throw new NumgateError(

@@ -117,6 +117,7 @@ export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
         // A candidate given by path is reopened by its path; one of the spec, by its name.
         candidate: r.spec.candidates[cand.name] === undefined ? cand.manifestPath : cand.name,
         openSession: sessionOpener(req.root, req.model),
+        producer: `${rel(cand.manifestPath)} (${backend.name})`,
         ...(req.onRungStart === undefined ? {} : { onRungStart: req.onRungStart }),
         ...(req.onRungDone === undefined ? {} : { onRungDone: req.onRungDone }),
       });

@@ -3,9 +3,14 @@
  * server, anything that speaks numgate-engine/2 on stdin/stdout; see PROTOCOL.md). The engine
  * keeps its KV caches itself and hands back opaque handles, as a GPU-resident cache would.
  *
- * Every failure of the process (it cannot start, exits mid-request, says something malformed,
- * takes too long, or answers with an error) becomes a NumgateError naming the candidate manifest,
- * the request and the last lines the engine wrote to stderr.
+ * Every failure of the process (it cannot start, exits mid-request, closes a pipe, says something
+ * malformed, takes too long, or answers with an error) becomes a NumgateError naming the candidate
+ * manifest, the request and the last lines the engine wrote to stderr; none may throw out of a
+ * stream event, which would end numgate without reports.
+ *
+ * When numgate gives up on a live engine (a timeout, a stream that is not the protocol, a closed
+ * pipe) it kills the process and rejects the open request only once the process has closed: its
+ * stderr is then read to the end, so its last words make it into the error.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { NumgateError } from "../../errors/numgate-error.ts";
@@ -35,6 +40,8 @@ interface Pending {
 }
 
 const STDERR_LINES = 20;
+/** How long a killed engine may take to close its pipes before numgate stops waiting for them. */
+const CLOSE_GRACE_MS = 2000;
 
 const NO_CAPABILITIES: BackendCapabilities = { layerOutputs: false, isolatedLayers: false, ropeTables: false, seededState: false };
 
@@ -48,6 +55,8 @@ export class EngineBackend implements Backend {
   private pending: Pending | undefined;
   private stderr: string[] = [];
   private exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  /** Why numgate gave up on (and killed) the engine; the error of the open request once it has closed. */
+  private abandoned: string | undefined;
   private readonly reader: MessageReader;
   /** NUMGATE_ENGINE_RECORD=<dir>: every request/answer pair is kept there for the replay engine. */
   private readonly recorder: FrameRecorder | undefined;
@@ -57,23 +66,28 @@ export class EngineBackend implements Backend {
     private readonly child: ChildProcessWithoutNullStreams,
   ) {
     this.name = `engine (${launch.command.join(" ")})`;
-    this.reader = new MessageReader(`engine of ${launch.manifest}`);
+    this.reader = new MessageReader("engine output"); // its faults are wrapped in errors naming the manifest
     const recordDir = process.env["NUMGATE_ENGINE_RECORD"];
     this.recorder = recordDir ? new FrameRecorder(recordDir) : undefined;
     child.stdout.on("data", (chunk: Buffer) => {
+      if (this.abandoned !== undefined) return; // the stream is no longer trusted
       try {
         for (const m of this.reader.push(chunk)) this.settle(m);
       } catch (e) {
-        this.fail(e as NumgateError);
-        child.kill("SIGKILL");
+        this.abandon(`engine's answer to ${this.current()} is broken: ${(e as Error).message}`);
       }
     });
     // An engine that exits or closes its stdin while numgate writes would otherwise raise EPIPE
-    // as an unhandled stream error and kill numgate without reports.
+    // as an unhandled stream error and kill numgate without reports. If it exited by itself, the
+    // close handler names its exit code instead.
     child.stdin.on("error", (e: NodeJS.ErrnoException) => {
-      this.fail(this.error(`could not write ${this.pending?.op ?? "a request"} to the engine (${e.code ?? e.message}): it closed its input`));
+      this.abandon(`could not write ${this.current()} to the engine (${e.code ?? e.message}): it closed its input`);
     });
-    child.stdout.on("error", (e) => this.fail(this.error(`could not read from the engine: ${e.message}`)));
+    child.stdout.on("error", (e) => this.abandon(`could not read from the engine during ${this.current()}: ${e.message}`));
+    // End of stdout while the process lives: no answer can come, so waiting for the timeout is pointless.
+    child.stdout.on("end", () => this.abandon(`engine closed its output during ${this.current()}`));
+    child.stderr.on("error", () => undefined); // its last words are a courtesy; losing them is no failure
+    child.on("error", (e) => this.abandon(`engine process failed during ${this.current()}: ${e.message}`));
     child.stderr.on("data", (chunk: Buffer) => {
       this.stderr.push(...chunk.toString("utf8").split("\n").filter((l) => l.trim() !== ""));
       if (this.stderr.length > STDERR_LINES) this.stderr = this.stderr.slice(-STDERR_LINES);
@@ -82,7 +96,9 @@ export class EngineBackend implements Backend {
     child.on("close", (code, signal) => {
       this.exited = { code, signal };
       const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
-      this.fail(this.error(`engine process ${how} during ${this.pending?.op ?? "idle"} (request ${this.pending?.id ?? "-"})`));
+      // Killed by numgate: numgate's reason is the cause. Exited by itself: its exit code is.
+      const message = this.abandoned !== undefined && code === null ? this.abandoned : `engine process ${how} during ${this.current()}`;
+      this.fail(this.error(message));
     });
   }
 
@@ -133,6 +149,29 @@ export class EngineBackend implements Backend {
     return this.seconds;
   }
 
+  /** "decode (request 11)", or "idle" between requests. */
+  private current(): string {
+    return this.pending === undefined ? "idle" : `${this.pending.op} (request ${this.pending.id})`;
+  }
+
+  /**
+   * Gives up on a live engine: kills it and lets the close handler reject the open request, with
+   * a fallback for an engine whose pipes stay open (a grandchild holding them) after the kill.
+   */
+  private abandon(message: string): void {
+    if (this.exited !== undefined) return;
+    this.abandoned ??= message;
+    this.child.kill("SIGKILL");
+    setTimeout(() => this.fail(this.error(this.abandoned ?? message)), CLOSE_GRACE_MS).unref();
+  }
+
+  /** Why no request can be sent any more, or undefined while the engine is usable. */
+  private goneReason(): string | undefined {
+    if (typeof this.exited?.code === "number") return `exit code ${this.exited.code}`;
+    if (this.abandoned !== undefined) return this.abandoned;
+    return this.exited === undefined ? undefined : `killed by ${this.exited.signal}`;
+  }
+
   private error(message: string): NumgateError {
     const tail = this.stderr.length === 0 ? "" : `\nlast engine stderr:\n  ${this.stderr.join("\n  ")}`;
     return new NumgateError("backend_failed", `${message}${tail}`, { file: this.launch.manifest, field: "engine" });
@@ -141,7 +180,7 @@ export class EngineBackend implements Backend {
   private settle(m: WireMessage): void {
     const p = this.pending;
     if (p === undefined || m.header["id"] !== p.id) {
-      this.fail(this.error(`engine answered request ${String(m.header["id"])} but none with that id is open`));
+      this.abandon(`engine answered request ${String(m.header["id"])} but ${p === undefined ? "none" : `request ${p.id}`} is open`);
       return;
     }
     this.pending = undefined;
@@ -162,16 +201,12 @@ export class EngineBackend implements Backend {
   }
 
   private request(op: string, fields: Record<string, unknown>, tensors: Record<string, Tensor> = {}): Promise<WireMessage> {
-    if (this.exited !== undefined) {
-      return Promise.reject(this.error(`engine process is gone (exit code ${this.exited.code}); cannot run ${op}`));
-    }
+    const gone = this.goneReason();
+    if (gone !== undefined) return Promise.reject(this.error(`engine process is gone (${gone}); cannot run ${op}`));
     const id = this.nextId++;
     const t0 = performance.now();
     return new Promise<WireMessage>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.fail(this.error(`engine did not answer ${op} (request ${id}) within ${this.launch.timeoutSeconds} s`));
-        this.child.kill("SIGKILL");
-      }, this.launch.timeoutSeconds * 1000);
+      const timer = setTimeout(() => this.abandon(`engine did not answer ${op} (request ${id}) within ${this.launch.timeoutSeconds} s`), this.launch.timeoutSeconds * 1000);
       this.pending = {
         op,
         id,
@@ -281,8 +316,9 @@ export class EngineBackend implements Backend {
     if (this.exited !== undefined) return;
     const gone = new Promise<void>((resolve) => this.child.once("close", () => resolve()));
     this.child.stdin.end(encodeMessage({ id: this.nextId++, op: "shutdown" }));
-    const timer = setTimeout(() => this.child.kill("SIGKILL"), 2000);
-    await gone;
+    const timer = setTimeout(() => this.child.kill("SIGKILL"), CLOSE_GRACE_MS);
+    // A killed engine whose pipes a grandchild holds open never closes: do not wait for it forever.
+    await Promise.race([gone, new Promise<void>((resolve) => setTimeout(resolve, 2 * CLOSE_GRACE_MS).unref())]);
     clearTimeout(timer);
   }
 }

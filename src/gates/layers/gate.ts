@@ -8,6 +8,7 @@ import { cosine, firstNonFinite, maxAbsDiff, relativeL2, rowCosines } from "../.
 import { rungMessage, type PromptResult } from "../../verdicts/prompt-result.ts";
 import { combineVerdicts } from "../../verdicts/verdict.ts";
 import { finiteOrNull, fmt, threshold, type Gate } from "../gate.ts";
+import { requireSameShape } from "../shapes.ts";
 import type { FirstFailingLayer, LayerRow, LayersEvidence } from "./evidence.ts";
 
 export const layersGate: Gate<LayersEvidence> = async (ctx) => {
@@ -22,6 +23,20 @@ export const layersGate: Gate<LayersEvidence> = async (ctx) => {
     const out = await ctx.session.layerOutputs(name);
     const hidden = out.toFloat32();
     const S = out.shape[2] ?? 0;
+    // [L, 1, S, H] against the oracle's L tensors of [S, H]: layer count, sequence length and
+    // hidden width, before any metric sees a flat buffer.
+    const hidden0 = dump.get("decoder.hidden.0");
+    const L0 = out.shape[0] ?? 0;
+    if (out.shape.length !== 4 || L0 !== L) {
+      requireSameShape(ctx, {
+        oracleFile: dump.file,
+        oracleKey: `decoder.hidden.0..${L - 1}`,
+        oracleShape: [L, 1, ...hidden0.shape.slice(-2)],
+        candidateLabel: `hidden_states (prompt "${name}")`,
+        candidateShape: out.shape,
+        dims: ["layer count", "batch", "sequence length", "hidden width"],
+      });
+    }
     const n = S * H;
     const rows: LayerRow[] = [];
     // Isolated result per layer: its whole-tensor cosine goes into the row, its verdict and worst
@@ -30,7 +45,10 @@ export const layersGate: Gate<LayersEvidence> = async (ctx) => {
     let nonFinite: { layer: number; token: number; value: number } | undefined;
     const passes = (cos: number | null, worst: number | null) => cos !== null && worst !== null && cos >= minCos && worst >= minWorst;
     for (let i = 0; i < L; i++) {
-      const ref = dump.get(`decoder.hidden.${i}`).toFloat32();
+      const refTensor = dump.get(`decoder.hidden.${i}`);
+      const pair = { oracleFile: dump.file, oracleKey: `decoder.hidden.${i}`, oracleShape: refTensor.shape, dims: ["sequence length", "hidden width"] };
+      requireSameShape(ctx, { ...pair, candidateLabel: `hidden_states of layer ${i} (prompt "${name}")`, candidateShape: [S, out.shape[3] ?? 0] });
+      const ref = refTensor.toFloat32();
       const cand = hidden.subarray(i * n, (i + 1) * n);
       const bad = firstNonFinite(cand);
       if (bad >= 0 && nonFinite === undefined) nonFinite = { layer: i, token: Math.floor(bad / H), value: cand[bad] ?? NaN };
@@ -48,6 +66,7 @@ export const layersGate: Gate<LayersEvidence> = async (ctx) => {
       };
       if (wantIsolated && nonFinite === undefined) {
         const iso = await ctx.session.isolatedLayer(name, i);
+        if (iso.length !== ref.length) requireSameShape(ctx, { ...pair, candidateLabel: `isolated hidden_states of layer ${i} (prompt "${name}")`, candidateShape: [iso.length / H, H] });
         const isoRc = rowCosines(ref, iso, H);
         const isoCos = finiteOrNull(cosine(ref, iso));
         const isoWorst = finiteOrNull(isoRc.worst);

@@ -8,6 +8,7 @@ import { argmax, cosine, firstNonFinite, klDivergence, top2Margin } from "../../
 import { rungMessage, type PromptResult } from "../../verdicts/prompt-result.ts";
 import { combineVerdicts } from "../../verdicts/verdict.ts";
 import { finiteOrNull, fmt, threshold, type Gate } from "../gate.ts";
+import { requireSameShape } from "../shapes.ts";
 import type { SeededDecodeEvidence } from "./evidence.ts";
 
 export const seededDecodeGate: Gate<SeededDecodeEvidence> = async (ctx) => {
@@ -19,6 +20,7 @@ export const seededDecodeGate: Gate<SeededDecodeEvidence> = async (ctx) => {
     const V = refAll.shape[1] ?? 0;
     const ref = refAll.toFloat32().subarray(V, 2 * V); // row 1: generate's first decode step
     const step = await ctx.session.seededStep(name);
+    requireSameShape(ctx, { oracleFile: dump.file, oracleKey: "greedy.logits", oracleShape: [V], candidateLabel: `logits of the seeded step (prompt "${name}")`, candidateShape: [step.logits.length], dims: ["vocabulary"] });
     if (firstNonFinite(step.logits) >= 0) {
       const detail = "candidate logits are non-finite at the seeded decode step";
       results.push({ prompt: name, verdict: "error", message: detail, evidence: { kind: "error", tensor: "logits", detail } });

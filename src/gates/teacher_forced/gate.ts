@@ -10,6 +10,7 @@ import { argmax, firstNonFinite, klDivergence, topKOverlap } from "../../metrics
 import { rungMessage, type PromptResult } from "../../verdicts/prompt-result.ts";
 import { combineVerdicts } from "../../verdicts/verdict.ts";
 import { finiteOrNull, recordedSteps, threshold, type Gate } from "../gate.ts";
+import { requireSameShape } from "../shapes.ts";
 import type { TeacherForcedEvidence, TeacherForcedStep } from "./evidence.ts";
 import { TEACHER_FORCED_DEFAULT_STEPS } from "./settings.ts";
 
@@ -32,6 +33,7 @@ export const teacherForcedGate: Gate<TeacherForcedEvidence> = async (ctx) => {
     const steps: TeacherForcedStep[] = [];
     let nonFinite: number | undefined;
     run.logits.forEach((cand, i) => {
+      requireSameShape(ctx, { oracleFile: dump.file, oracleKey: "teacher.logits", oracleShape: [V], candidateLabel: `logits of step ${i} (prompt "${name}")`, candidateShape: [cand.length], dims: ["vocabulary"] });
       if (nonFinite === undefined && firstNonFinite(cand) >= 0) nonFinite = i;
       const oracleRow = ref.subarray(i * V, (i + 1) * V);
       const candidateToken = argmax(cand);

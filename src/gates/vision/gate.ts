@@ -5,6 +5,7 @@ import type { Tensor } from "../../tensor/tensor.ts";
 import { rungMessage, type PromptResult } from "../../verdicts/prompt-result.ts";
 import { combineVerdicts } from "../../verdicts/verdict.ts";
 import { finiteOrNull, fmt, threshold, type Gate } from "../gate.ts";
+import { requireSameShape } from "../shapes.ts";
 import type { VisionEvidence, VisionTensor } from "./evidence.ts";
 
 export const visionGate: Gate<VisionEvidence> = async (ctx) => {
@@ -24,14 +25,10 @@ export const visionGate: Gate<VisionEvidence> = async (ctx) => {
       if (!dump.has(key)) {
         throw new NumgateError("tensor_missing", `oracle has no ${key} but the candidate produced ${label}`, { file: dump.file, field: key });
       }
-      const ref = dump.get(key).toFloat32();
+      const refTensor = dump.get(key);
+      requireSameShape(ctx, { oracleFile: dump.file, oracleKey: key, oracleShape: refTensor.shape, candidateLabel: `vision ${label} (prompt "${name}")`, candidateShape: cand.shape, dims: ["image tokens", "hidden width"] });
+      const ref = refTensor.toFloat32();
       const c = cand.toFloat32();
-      if (ref.length !== c.length) {
-        throw new NumgateError("tensor_shape", `candidate ${label} is ${cand.describe()} but the oracle's ${key} has ${ref.length} elements`, {
-          file: dump.file,
-          field: key,
-        });
-      }
       const width = dump.get(key).shape.at(-1) ?? 1;
       const bad = firstNonFinite(c);
       if (bad >= 0 && errorDetail === undefined) {

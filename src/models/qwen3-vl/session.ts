@@ -10,6 +10,7 @@
 import { relative } from "node:path";
 import type { Backend, GenerateResult, StateHandle, StepOutputs, VisionOutputs } from "../../backends/backend.ts";
 import { NumgateError } from "../../errors/numgate-error.ts";
+import { embedTokens } from "../embeds.ts";
 import { argmax } from "../../metrics/index.ts";
 import type { Oracle, OracleDump } from "../../oracle/oracle.ts";
 import { Tensor } from "../../tensor/tensor.ts";
@@ -188,7 +189,7 @@ export class Qwen3VLSession implements ModelSession {
       const H = this.hidden;
       const K = this.deepstackLevels;
       const S = ids.length;
-      const inputsEmbeds = await this.backend.embed(ids);
+      const inputsEmbeds = await embedTokens(this.backend, ids, this.hidden, this.oracle);
       const deepstack = new Float32Array(K * S * H);
       const vis = await this.towerOutputs(name);
       if (vis !== null) {
@@ -267,7 +268,7 @@ export class Qwen3VLSession implements ModelSession {
     for (let step = 1; step < steps; step++) {
       const fed = tokens[step - 1] ?? 0;
       const out = await this.backend.step({
-        inputsEmbeds: await this.backend.embed([fed]),
+        inputsEmbeds: await embedTokens(this.backend, [fed], this.hidden, this.oracle),
         seqLen: 1,
         positionIds: Int32Array.from(pre.positions.decodeAt(cacheIndex)),
         extras: { deepstack: this.noDeepstack(1) },
@@ -306,7 +307,7 @@ export class Qwen3VLSession implements ModelSession {
     const fedToken = dump.get("greedy.tokens").toNumbers()[0] ?? 0;
     const position = (await this.positions.host(name)).decodeAt(seeded.length);
     const out = await this.backend.step({
-      inputsEmbeds: await this.backend.embed([fedToken]),
+      inputsEmbeds: await embedTokens(this.backend, [fedToken], this.hidden, this.oracle),
       seqLen: 1,
       positionIds: Int32Array.from(position),
       extras: { deepstack: this.noDeepstack(1) },

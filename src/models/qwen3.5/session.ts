@@ -10,6 +10,7 @@
  */
 import type { Backend, StateHandle, StepOutputs, VisionOutputs } from "../../backends/backend.ts";
 import { NumgateError } from "../../errors/numgate-error.ts";
+import { embedTokens } from "../embeds.ts";
 import { argmax } from "../../metrics/index.ts";
 import type { Oracle, OracleDump } from "../../oracle/oracle.ts";
 import { Tensor } from "../../tensor/tensor.ts";
@@ -139,7 +140,7 @@ export class Qwen35Session implements ModelSession {
     st.embeds ??= (async () => {
       const ids = this.inputIds(name);
       const H = this.hidden;
-      const inputsEmbeds = await this.backend.embed(ids);
+      const inputsEmbeds = await embedTokens(this.backend, ids, this.hidden, this.oracle);
       const vis = await this.towerOutputs(name);
       if (vis !== null) {
         const imageId = this.oracle.manifest.tokens.image_token_id;
@@ -202,7 +203,7 @@ export class Qwen35Session implements ModelSession {
     let cacheIndex = S;
     for (let step = 1; step < steps; step++) {
       const out = await this.backend.step({
-        inputsEmbeds: await this.backend.embed([tokens[step - 1] ?? 0]),
+        inputsEmbeds: await embedTokens(this.backend, [tokens[step - 1] ?? 0], this.hidden, this.oracle),
         seqLen: 1,
         positionIds: Int32Array.from(pre.positions.decodeAt(cacheIndex)),
         extras: {},
@@ -235,7 +236,7 @@ export class Qwen35Session implements ModelSession {
     const fedToken = dump.get("greedy.tokens").toNumbers()[0] ?? 0;
     const position = (await this.positions.host(name)).decodeAt(seeded.length);
     const out = await this.backend.step({
-      inputsEmbeds: await this.backend.embed([fedToken]),
+      inputsEmbeds: await embedTokens(this.backend, [fedToken], this.hidden, this.oracle),
       seqLen: 1,
       positionIds: Int32Array.from(position),
       extras: {},
