@@ -93,3 +93,43 @@ export function formatEstimate(e: RecordEstimate, configFile: string): string[] 
 export function recordSeconds(flops: number, decodeSteps: number, weightsBytes: number, checkpointBytes: number): number {
   return flops / RECORD_CPU_FLOPS + (decodeSteps * weightsBytes) / RECORD_MEMORY_BYTES_PER_S + checkpointBytes / LOAD_BYTES_PER_S;
 }
+
+/** What a family computes for its model; the rest of an estimate follows the same way for every family. */
+export interface RecordCostInputs {
+  parameters: number;
+  parameterParts: Record<string, number>;
+  oracleParts: Record<string, number>;
+  flops: number;
+  /** The largest full-sequence logit tensor one forward makes, in bytes. */
+  largestLogitsBytes: number;
+  tiedHead: boolean;
+  /** The family's own assumptions (prompts, what a dump holds), first in the list. */
+  assumptions: string[];
+}
+
+/** Weights, checkpoint, peak RAM and time from a family's figures, with the assumptions they rest on. */
+export function recordEstimate(x: RecordCostInputs): RecordEstimate {
+  const weightsBytes = x.parameters * FP32;
+  // generate()'s cached steps: 23 per prompt, and 7 for the left-padded positions batch.
+  const decodeSteps = 2 * 23 + 7;
+  const checkpointBytes = x.parameters * 2;
+  const oracleBytes = Object.values(x.oracleParts).reduce((a, b) => a + b, 0);
+  return {
+    parameters: x.parameters,
+    parameterParts: x.parameterParts,
+    weightsBytes,
+    checkpointBytes,
+    oracleBytes,
+    oracleParts: x.oracleParts,
+    peakRamBytes: 1.1 * weightsBytes + oracleBytes + 3 * x.largestLogitsBytes + RUNTIME_OVERHEAD_BYTES,
+    flops: x.flops,
+    decodeSteps,
+    seconds: recordSeconds(x.flops, decodeSteps, weightsBytes, checkpointBytes),
+    assumptions: [
+      ...x.assumptions,
+      `fp32 on the CPU at ${RECORD_CPU_FLOPS / 1e9} GFLOP/s sustained (2 x parameters FLOP per token, logits for every position); a one-token step reads all fp32 weights at ${RECORD_MEMORY_BYTES_PER_S / 1e9} GB/s; the checkpoint loads at 0.5 GB/s`,
+      `peak RAM = 1.1 x fp32 weights (load and cast) + the dump + three full-sequence logit tensors + ${RUNTIME_OVERHEAD_BYTES / 2 ** 30} GiB runtime`,
+      x.tiedHead ? "tied head (no separate lm_head weights)" : "untied lm_head (counted separately)",
+    ],
+  };
+}

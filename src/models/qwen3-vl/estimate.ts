@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { NumgateError } from "../../errors/numgate-error.ts";
-import { FP32, REAL_PROMPTS, RECORD_CPU_FLOPS, RECORD_MEMORY_BYTES_PER_S, RUNTIME_OVERHEAD_BYTES, recordSeconds, type RecordEstimate } from "../../oracle/record-estimate.ts";
+import { FP32, REAL_PROMPTS, recordEstimate, type RecordEstimate } from "../../oracle/record-estimate.ts";
 
 const int = () => z.number().int().positive();
 
@@ -77,34 +77,20 @@ export function qwen3vlEstimate(config: unknown, file: string): RecordEstimate {
     logits: 2 * logitRows * t.vocab_size * FP32,
     "pixels + vision outputs": mm.patches * patchWidth * FP32 + (1 + K) * mm.imageTokens * H * FP32,
   };
-  const oracleBytes = Object.values(oracleParts).reduce((a, b) => a + b, 0);
   // Per prompt: forward without cache, forward with cache, generate (prefill + 23 steps), teacher (S + 15).
   const tokens = (S: number) => 4 * S + 38;
   const perToken = 2 * (body + embed); // the head runs on every position (transformers computes every row's logits)
   const visionRuns = 5; // get_image_features plus the four forwards that carry pixel_values
-  const flops = perToken * (tokens(mm.tokens) + tokens(REAL_PROMPTS.text.tokens)) + visionRuns * 2 * vision * mm.patches;
-  const weightsBytes = parameters * FP32;
-  // generate()'s cached steps: 23 per prompt, and 7 for the left-padded positions batch.
-  const decodeSteps = 2 * 23 + 7;
-  const checkpointBytes = parameters * 2;
-  const largestLogits = (mm.tokens + 23) * t.vocab_size * FP32;
-  return {
+  return recordEstimate({
     parameters,
     parameterParts: { text: embed + body + head, "of which embeddings": embed, vision },
-    weightsBytes,
-    checkpointBytes,
-    oracleBytes,
     oracleParts,
-    peakRamBytes: 1.1 * weightsBytes + oracleBytes + 3 * largestLogits + RUNTIME_OVERHEAD_BYTES,
-    flops,
-    decodeSteps,
-    seconds: recordSeconds(flops, decodeSteps, weightsBytes, checkpointBytes),
+    flops: perToken * (tokens(mm.tokens) + tokens(REAL_PROMPTS.text.tokens)) + visionRuns * 2 * vision * mm.patches,
+    largestLogitsBytes: (mm.tokens + 23) * t.vocab_size * FP32,
+    tiedHead: c.tie_word_embeddings,
     assumptions: [
       `two prompts (record.py --hf-id): one with a 448x448 image (${mm.patches} patches, ${mm.imageTokens} image tokens, ${mm.tokens} tokens) and one of ${REAL_PROMPTS.text.tokens} text tokens`,
       `per prompt: every layer's hidden state and module output, the KV cache, ${logitRows} logit rows of ${t.vocab_size}, all fp32`,
-      `fp32 on the CPU at ${RECORD_CPU_FLOPS / 1e9} GFLOP/s sustained (2 x parameters FLOP per token, logits for every position); a one-token step reads all fp32 weights at ${RECORD_MEMORY_BYTES_PER_S / 1e9} GB/s; the checkpoint loads at 0.5 GB/s`,
-      `peak RAM = 1.1 x fp32 weights (load and cast) + the dump + three full-sequence logit tensors + ${RUNTIME_OVERHEAD_BYTES / 2 ** 30} GiB runtime`,
-      c.tie_word_embeddings ? "tied head (no separate lm_head weights)" : "untied lm_head (counted separately)",
     ],
-  };
+  });
 }

@@ -5,7 +5,7 @@
  * of 24 full re-forwards without a cache, which dominates the compute.
  */
 import { z } from "zod";
-import { FP32, REAL_PROMPTS, RECORD_CPU_FLOPS, RECORD_MEMORY_BYTES_PER_S, RUNTIME_OVERHEAD_BYTES, recordSeconds, type RecordEstimate } from "../../oracle/record-estimate.ts";
+import { FP32, REAL_PROMPTS, recordEstimate, type RecordEstimate } from "../../oracle/record-estimate.ts";
 import { VisionConfigSchema, parseConfig, visionParameters } from "../qwen3-vl/estimate.ts";
 
 const int = () => z.number().int().positive();
@@ -58,35 +58,21 @@ export function qwen35Estimate(config: unknown, file: string): RecordEstimate {
     logits: 2 * logitRows * t.vocab_size * FP32,
     "pixels + vision outputs": mm.patches * patchWidth * FP32 + mm.imageTokens * H * FP32,
   };
-  const oracleBytes = Object.values(oracleParts).reduce((a, b) => a + b, 0);
   // Per prompt: forward, cached forward, 24 re-forwards of S..S+23 tokens, cached generate, teacher.
   const tokens = (S: number) => S + S + (24 * S + 276) + (S + 23) + (S + 15);
   const perToken = 2 * (body + embed);
   const visionRuns = 29; // get_image_features and every forward that carries pixel_values
-  const flops = perToken * S2.reduce((a, S) => a + tokens(S), 0) + visionRuns * 2 * vision * mm.patches;
-  const weightsBytes = parameters * FP32;
-  // generate()'s cached steps: 23 per prompt, and 7 for the left-padded positions batch.
-  const decodeSteps = 2 * 23 + 7;
-  const checkpointBytes = parameters * 2;
-  const largestLogits = (mm.tokens + 23) * t.vocab_size * FP32;
-  return {
+  return recordEstimate({
     parameters,
     parameterParts: { text: embed + body + head, "of which embeddings": embed, vision },
-    weightsBytes,
-    checkpointBytes,
-    oracleBytes,
     oracleParts,
-    peakRamBytes: 1.1 * weightsBytes + oracleBytes + 3 * largestLogits + RUNTIME_OVERHEAD_BYTES,
-    flops,
-    decodeSteps,
-    seconds: recordSeconds(flops, decodeSteps, weightsBytes, checkpointBytes),
+    flops: perToken * S2.reduce((a, S) => a + tokens(S), 0) + visionRuns * 2 * vision * mm.patches,
+    largestLogitsBytes: (mm.tokens + 23) * t.vocab_size * FP32,
+    tiedHead: c.tie_word_embeddings,
     assumptions: [
       `two prompts (record_qwen35.py --hf-id): one with a 448x448 image (${mm.patches} patches, ${mm.imageTokens} image tokens, ${mm.tokens} tokens) and one of ${REAL_PROMPTS.text.tokens} text tokens`,
       `${lin} linear-attention + ${full} full-attention layers; per prompt every layer's hidden state, the prefill state (K/V of full layers, conv window + recurrent state of linear ones), ${logitRows} logit rows of ${t.vocab_size}, all fp32`,
       `greedy reference = 24 full re-forwards without a cache (about ${Math.round(tokens(mm.tokens) / mm.tokens)}x the tokens of one prefill)`,
-      `fp32 on the CPU at ${RECORD_CPU_FLOPS / 1e9} GFLOP/s sustained (2 x parameters FLOP per token, logits for every position); a one-token step reads all fp32 weights at ${RECORD_MEMORY_BYTES_PER_S / 1e9} GB/s; the checkpoint loads at 0.5 GB/s`,
-      `peak RAM = 1.1 x fp32 weights (load and cast) + the dump + three full-sequence logit tensors + ${RUNTIME_OVERHEAD_BYTES / 2 ** 30} GiB runtime`,
-      c.tie_word_embeddings ? "tied head (no separate lm_head weights)" : "untied lm_head (counted separately)",
     ],
-  };
+  });
 }
