@@ -16,7 +16,8 @@ import os
 import sys
 import traceback
 
-from wire import PROTOCOL, FrameError, Message, WireTensor, encode_message, read_message
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # engines/: the shared framing
+from numgate_wire import PROTOCOL, FrameError, Message, WireTensor, encode_message, read_message  # noqa: E402
 
 TORCH_DTYPES = {"f32": "float32", "f16": "float16", "bf16": "bfloat16", "f64": "float64", "i64": "int64",
                 "i32": "int32", "i16": "int16", "i8": "int8", "u8": "uint8", "bool": "bool"}

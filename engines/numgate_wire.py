@@ -1,5 +1,5 @@
-"""numgate-engine/2 framing (src/backends/engine/PROTOCOL.md), with no torch and no numpy, so
-it can be tested anywhere. A message is a u32 little-endian header length, a UTF-8 JSON header,
+"""numgate-engine/2 framing (src/backends/engine/PROTOCOL.md) for every Python engine here
+(engines/torch, engines/mlx), with no torch and no numpy, so it can be tested anywhere. A message is a u32 little-endian header length, a UTF-8 JSON header,
 then the raw bytes of every tensor listed in header["tensors"], in order."""
 from __future__ import annotations
 

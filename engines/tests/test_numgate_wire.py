@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from wire import MAX_HEADER, FrameError, WireTensor, encode_message, read_message  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # engines/: the shared framing
+from numgate_wire import MAX_HEADER, FrameError, WireTensor, encode_message, read_message  # noqa: E402
 
 
 def test_round_trip_two_messages():
