@@ -26,6 +26,8 @@ export class Oracle<M extends OracleManifest = OracleManifest> {
   readonly manifestPath: string;
   readonly manifest: M;
   private readonly dumps = new Map<string, SafetensorsFile>();
+  /** Per dump file, the tensors already checked for finite, non-degenerate values (each once a run). */
+  private readonly checked = new Map<string, Set<string>>();
 
   private constructor(dir: string, manifestPath: string, manifest: M) {
     this.dir = dir;
@@ -95,7 +97,12 @@ export class Oracle<M extends OracleManifest = OracleManifest> {
     }
     const file = st;
     const where = relative(process.cwd(), path) || path;
-    const checked = new Set<string>();
+    let checked = this.checked.get(path);
+    if (checked === undefined) {
+      checked = new Set<string>();
+      this.checked.set(path, checked);
+    }
+    const seen = checked;
     return {
       name,
       file: where,
@@ -106,9 +113,9 @@ export class Oracle<M extends OracleManifest = OracleManifest> {
       },
       get: (t) => {
         const tensor = file.get(t);
-        if (!checked.has(t)) {
+        if (!seen.has(t)) {
           checkOracleValues(tensor, where, t);
-          checked.add(t);
+          seen.add(t);
         }
         return tensor;
       },
