@@ -23,6 +23,8 @@ export interface GateRunRequest {
   root: string;
   model: string;
   candidate?: string;
+  /** The spec already resolved for this root and model (it is read and validated once per command). */
+  spec?: ResolvedSpec;
   keepGoing?: boolean;
   only?: readonly string[];
   /** Execution provider for the backend (`--ep`), overriding the candidate manifest's. */
@@ -60,7 +62,7 @@ export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
   // Until the spec loads its default candidate is unknown; "default" is what the console shows too.
   let candidateName = req.candidate ?? "default";
   try {
-    resolved = resolveSpec(req.root, req.model);
+    resolved = req.spec ?? resolveSpec(req.root, req.model);
     const r = resolved;
     const cand = resolveCandidate(r, req.candidate);
     candidateName = cand.name;
