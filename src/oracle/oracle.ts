@@ -27,6 +27,13 @@ export class Oracle<M extends OracleManifest = OracleManifest> {
   readonly manifest: M;
   private readonly dumps = new Map<string, SafetensorsFile>();
 
+  /** Seconds spent reading tensor data from the dumps so far (lazy, positioned reads). */
+  get readSeconds(): number {
+    let s = 0;
+    for (const d of this.dumps.values()) s += d.readSeconds;
+    return s;
+  }
+
   private constructor(dir: string, manifestPath: string, manifest: M) {
     this.dir = dir;
     this.manifestPath = manifestPath;
