@@ -1,6 +1,7 @@
 /**
  * A full tiny-ladder run, split into load (spec, oracle, ONNX sessions), candidate inference
- * (time inside onnxruntime), metrics (gate code) and reporting (report.json + junit + html).
+ * (time inside onnxruntime), metrics (gate code), oracle reads (lazy positioned reads of dump
+ * tensors), hashing (sha256 of every file for report.json) and reporting (report.json + junit + html).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -15,6 +16,8 @@ interface Split {
   load: number;
   inference: number;
   metrics: number;
+  oracleReads: number;
+  hashing: number;
   reporting: number;
   total: number;
 }
@@ -28,7 +31,8 @@ async function once(candidate: string, dir: string): Promise<Split> {
   const t0 = performance.now();
   writeReports(buildReport([r.run]), dir);
   const reporting = (performance.now() - t0) / 1000;
-  return { load: r.timings.load_s, inference: r.timings.inference_s, metrics: r.timings.metrics_s, reporting, total: r.timings.total_s + reporting };
+  const t = r.timings;
+  return { load: t.load_s, inference: t.inference_s, metrics: t.metrics_s, oracleReads: t.oracle_read_s, hashing: t.hash_s, reporting, total: t.total_s + reporting };
 }
 
 function median(xs: number[]): number {
@@ -49,6 +53,8 @@ export async function run(): Promise<void> {
       console.log(`  load       ${m("load").padStart(10)}   (cold ${c("load")})`);
       console.log(`  inference  ${m("inference").padStart(10)}   (cold ${c("inference")})`);
       console.log(`  metrics    ${m("metrics").padStart(10)}   (cold ${c("metrics")})`);
+      console.log(`  oracle rd  ${m("oracleReads").padStart(10)}   (cold ${c("oracleReads")})`);
+      console.log(`  hashing    ${m("hashing").padStart(10)}   (cold ${c("hashing")})`);
       console.log(`  reporting  ${m("reporting").padStart(10)}   (cold ${c("reporting")})`);
       console.log(`  total      ${m("total").padStart(10)}   (cold ${c("total")})`);
     }

@@ -9,9 +9,13 @@
  *   node bench/raw-ort.mjs [candidate.json]     (default: the tiny model's fp32 candidate)
  *
  * Passes per prompt, as src/models/qwen3-vl/session.ts memoises them across the rungs:
- *   vision once per image; embed + one prefill; one isolated prefill per decoder layer (layers rung);
- *   one seeded decode step from the oracle's cache (embed + decode); teacher forcing over 16 steps
- *   (15 decode steps after the prefill); greedy over 24 steps (23 decode steps after the prefill).
+ *   vision once per image; embed + one prefill; one seeded decode step from the oracle's cache
+ *   (embed + decode); teacher forcing over 16 steps (15 decode steps after the prefill); greedy over
+ *   24 steps (23 decode steps after the prefill). The layers rung runs a layer on the oracle's input
+ *   (one prefill per layer) only from the first layer that fails, so on this healthy candidate
+ *   never; RAW_ORT_ISOLATE=1 adds one isolated prefill per layer (what `isolated: always` costs).
+ * Each pass fetches what numgate's session reads of it: decode steps no hidden states or rotary
+ * tables, isolated prefills their hidden states alone.
  * The greedy tokens are checked against the oracle's, so the passes are known to compute the model.
  */
 import { readFileSync } from "node:fs";
@@ -60,6 +64,7 @@ const embedSession = await ort.InferenceSession.create(graph("embed"), sessionOp
 const visionSession = await ort.InferenceSession.create(graph("vision"), sessionOptions);
 const decoderSession = await ort.InferenceSession.create(graph("decoder"), sessionOptions);
 const canIsolate = decoderSession.inputNames.includes("isolate_layer");
+const isolateEveryLayer = canIsolate && process.env.RAW_ORT_ISOLATE === "1";
 
 const runs = { embed: 0, vision: 0, decoder: 0 };
 
@@ -84,7 +89,9 @@ async function decode({ inputsEmbeds, seqLen, positions, deepstack, cache, isola
     feeds.isolate_layer = new ort.Tensor("int64", BigInt64Array.of(BigInt(isolate?.layer ?? -1)), [1]);
     feeds.isolate_input = new ort.Tensor("float32", isolate?.input ?? new Float32Array(seqLen * H), [1, seqLen, H]);
   }
-  const out = await decoderSession.run(feeds);
+  if (isolate !== undefined) return (await decoderSession.run(feeds, ["hidden_states"])).hidden_states.data;
+  const fetches = ["logits", "present_keys", "present_values", ...(cache === null ? decoderSession.outputNames.filter((n) => n === "hidden_states" || n.startsWith("rope_")) : [])];
+  const out = await decoderSession.run(feeds, fetches);
   return { logits: out.logits.data, cache: { keys: out.present_keys, values: out.present_values } };
 }
 
@@ -142,8 +149,8 @@ for (const prompt of manifest.prompts) {
 
   const prefill = await decode({ inputsEmbeds, seqLen: S, positions: prefillPositions, deepstack, cache: null });
 
-  // layers rung: each layer run on the oracle's input to it.
-  if (canIsolate) {
+  // layers rung with isolated: always: each layer run on the oracle's input to it.
+  if (isolateEveryLayer) {
     for (let layer = 0; layer < L; layer++) {
       const input = dump.get(layer === 0 ? "decoder.inputs_embeds" : `decoder.hidden.${layer - 1}`).data;
       await decode({ inputsEmbeds, seqLen: S, positions: prefillPositions, deepstack, cache: null, isolate: { layer, input } });

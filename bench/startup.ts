@@ -32,13 +32,20 @@ function childrenCpuSeconds(): number | undefined {
   return Number.isFinite(ticks) ? ticks / 100 : undefined;
 }
 
-interface Timing {
+export interface Timing {
   wall: number;
   cpu: number | undefined;
+  /** What it printed on stdout and stderr. */
+  output: string;
 }
 
 /** Wall and CPU seconds of `node <args>` from spawn to exit; throws unless it exits 0. */
 function timeNode(args: readonly string[]): Promise<Timing> {
+  return timeProcess(process.execPath, args);
+}
+
+/** Wall and CPU seconds of `command <args>` from spawn to exit; throws unless it exits with one of `ok`. */
+export function timeProcess(command: string, args: readonly string[], ok: readonly number[] = [0]): Promise<Timing> {
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
   // A gate run under GitHub Actions would also write annotations and a job summary.
   delete env["GITHUB_ACTIONS"];
@@ -47,25 +54,27 @@ function timeNode(args: readonly string[]): Promise<Timing> {
   const cpu0 = childrenCpuSeconds();
   const t0 = performance.now();
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "ignore", "pipe"] });
-    const stderr: Buffer[] = [];
-    child.stderr.on("data", (b: Buffer) => stderr.push(b));
+    const child = spawn(command, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    const output: Buffer[] = [];
+    child.stdout.on("data", (b: Buffer) => output.push(b));
+    child.stderr.on("data", (b: Buffer) => output.push(b));
     child.on("error", reject);
     child.on("close", (code) => {
       const wall = (performance.now() - t0) / 1000;
       const cpu1 = childrenCpuSeconds();
-      if (code === 0) resolvePromise({ wall, cpu: cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0 });
-      else reject(new Error(`node ${args.join(" ")} exited ${String(code)}:\n${Buffer.concat(stderr).toString("utf8")}`));
+      const text = Buffer.concat(output).toString("utf8");
+      if (code !== null && ok.includes(code)) resolvePromise({ wall, cpu: cpu0 === undefined || cpu1 === undefined ? undefined : cpu1 - cpu0, output: text });
+      else reject(new Error(`${command} ${args.join(" ")} exited ${String(code)}:\n${text}`));
     });
   });
 }
 
-function median(xs: readonly number[]): number {
+export function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] ?? NaN;
 }
 
-function min(xs: readonly number[]): number {
+export function min(xs: readonly number[]): number {
   return Math.min(...xs);
 }
 

@@ -87,7 +87,10 @@ export interface StepInputs {
   extras: Readonly<Record<string, Tensor>>;
   /** null for a prefill from an empty state. */
   state: StateHandle | null;
-  /** Feed layer `layer` this [1, S, H] input instead of its own (isolated error). */
+  /**
+   * Feed layer `layer` this [1, S, H] input instead of its own (isolated error). Only `hidden` of
+   * such a step is read: a backend may leave its logits empty and its state unusable.
+   */
   isolate?: { layer: number; input: Float32Array };
   /** Skip the per-layer outputs when the caller will not read them (a backend may ignore this). */
   wantLayers?: boolean;

@@ -1,10 +1,7 @@
 /** `numgate calibrate <model> --reference <candidate>`: thresholds from a healthy build's noise floor. */
 import { InvalidArgumentError } from "commander";
 import type { Command } from "commander";
-import { calibrateRun, writeCalibration } from "../calibrate/calibrate.ts";
 import { NumgateError } from "../errors/numgate-error.ts";
-import { resolveSpec } from "../run/resolve.ts";
-import { runGate } from "../run/run-gate.ts";
 
 function parseHeadroom(value: string): number {
   const x = Number(value);
@@ -22,8 +19,14 @@ export function registerCalibrateCommand(program: Command, root: string): void {
     .option("--headroom <x>", "multiple of the measured error the threshold allows (default 10)", parseHeadroom, 10)
     .option("--dry-run", "print the thresholds without writing the spec")
     .action(async (model: string, opts: { reference: string; to?: string; headroom: number; dryRun?: boolean }) => {
+      // Imported here, not at the top: `--help` need not load the gate pipeline.
+      const [{ calibrateRun, writeCalibration }, { resolveSpec }, { runGate }] = await Promise.all([
+        import("../calibrate/calibrate.ts"),
+        import("../run/resolve.ts"),
+        import("../run/run-gate.ts"),
+      ]);
       const spec = resolveSpec(root, model);
-      const r = await runGate({ root, model, candidate: opts.reference, keepGoing: true });
+      const r = await runGate({ root, model, candidate: opts.reference, keepGoing: true, spec });
       if (r.run.verdict === "error") {
         const first = r.run.rungs.find((g) => g.verdict === "error");
         throw new NumgateError("candidate_invalid", `reference ${opts.reference} could not be run: ${first?.error?.message ?? first?.message ?? "setup failed"}`);

@@ -2,11 +2,11 @@
 /**
  * numgate's command line: argument parsing only; the work happens in the layers it calls.
  *
- * Start-up is most of a short command's wall time, so a command's module (and with it
- * onnxruntime-node, zod and the report renderers) is imported only when that command is on the
- * command line: `--version` loads commander and nothing else. The full command list (`--help`, no
- * command, an unknown command) still imports every command's module, because the descriptions and
- * options are declared next to each command's action.
+ * Start-up is most of a short command's wall time, so a command's module is imported only when
+ * that command is on the command line: `--version` loads commander and nothing else. The full
+ * command list (`--help`, no command, an unknown command) imports every command's module, which
+ * declares its options only: the work (and with it onnxruntime-node, yaml, zod and the report
+ * renderers) is imported inside each action.
  */
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";

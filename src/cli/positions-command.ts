@@ -3,7 +3,6 @@
  * file of cases (format in src/rope/positions-file.ts).
  */
 import type { Command } from "commander";
-import { runPositionsFile } from "../rope/positions-file.ts";
 
 export function registerPositionsCommand(program: Command): void {
   program
@@ -15,6 +14,7 @@ export function registerPositionsCommand(program: Command): void {
     .requiredOption("--in <file>", "cases JSON file")
     .requiredOption("--out <file>", "result JSON file to write")
     .action(async (opts: { in: string; out: string }) => {
+      const { runPositionsFile } = await import("../rope/positions-file.ts");
       await runPositionsFile(opts.in, opts.out);
     });
 }

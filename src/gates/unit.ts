@@ -8,7 +8,7 @@
 import type { z } from "zod";
 import type { SafeHtml } from "../render/html.ts";
 import type { Verdict } from "../verdicts/verdict.ts";
-import type { Capability } from "../models/session.ts";
+import type { Capability, SessionOutput } from "../models/session.ts";
 import type { Gate } from "./gate.ts";
 
 /** A part this kind deliberately does not have, and why. */
@@ -106,6 +106,8 @@ export interface GateUnit<E extends { kind: string }> {
   readonly gate: Gate<E>;
   /** Session capabilities without which the rung cannot run (the ladder runner skips it). */
   readonly requires: readonly Capability[];
+  /** The session outputs the gate reads (the session releases what no rung still to run reads). */
+  readonly reads: readonly SessionOutput[];
   readonly render: EvidenceRendering<E>;
   readonly diff: EvidenceDiff<E> | NoHook;
   readonly calibrate: Calibration<E> | NoHook;

@@ -6,7 +6,7 @@
 import { NumgateError, isNumgateError } from "../errors/numgate-error.ts";
 import type { GateContext } from "../gates/gate.ts";
 import { gateUnit, type GateRung as Rung } from "../gates/registry.ts";
-import type { ModelSession, SessionOpener } from "../models/session.ts";
+import type { ModelSession, SessionOpener, SessionOutput } from "../models/session.ts";
 import type { Oracle } from "../oracle/oracle.ts";
 import type { Ladder, RungSpec } from "../spec/ladder.ts";
 import { reportDuration } from "../verdicts/timing.ts";
@@ -57,6 +57,7 @@ export async function runLadder(
   const selected = plans.filter((p) => opts.only === undefined || opts.only.includes(p.spec.id));
   // A rung run alone cannot point at rungs that are not in the run (report.json rejects that).
   const selectedIds = new Set(selected.map((p) => p.spec.id));
+  const readsOf = (ps: readonly RungPlan[]) => new Set<SessionOutput>(ps.flatMap((p) => gateUnit(p.spec.kind).reads));
   for (const [i, plan] of selected.entries()) {
     const r = plan.spec;
     const base = {
@@ -76,6 +77,9 @@ export async function runLadder(
       const why = session.missing[c];
       return why === undefined ? [] : [`${c}: ${why}`];
     });
+    const runs = lacking.length === 0 && blocking.length === 0;
+    // What the session may let go of: what neither this rung (when it runs) nor any later one reads.
+    session.retain?.(runs ? readsOf([plan]) : new Set(), readsOf(selected.slice(i + 1)));
     let rung: Rung;
     if (lacking.length > 0 && blocking.length === 0) {
       const reason = `the candidate's session lacks ${lacking.join("; ")}`;
@@ -127,6 +131,7 @@ export async function runLadder(
     rungs.push(rung);
     opts.onRungDone?.(rung, i, selected.length);
   }
+  session.retain?.(new Set(), new Set());
   return { rungs, metricSeconds };
 }
 

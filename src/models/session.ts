@@ -11,6 +11,16 @@ import type { Tensor } from "../tensor/tensor.ts";
 export const CAPABILITIES = ["positions", "rope_tables", "vision", "layer_outputs", "isolated_layers", "seeded_state"] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
+/**
+ * What a rung reads of a session's per-prompt outputs. A session memoises them so that every rung
+ * reads the same candidate run, and lets go of each as soon as no rung still to run reads it.
+ *   vision: the tower's outputs; rope_tables: the rotary tables of the prefill;
+ *   layer_outputs: the prefill's per-layer hidden states (and the inputs isolated layers are fed);
+ *   decode: the prefill's state and last logits row, and the decode runs made from them.
+ */
+export const SESSION_OUTPUTS = ["vision", "rope_tables", "layer_outputs", "decode"] as const;
+export type SessionOutput = (typeof SESSION_OUTPUTS)[number];
+
 /** Token ids fed and logits seen over a run of decode steps; logits row i predicts step i. */
 export interface DecodeRun {
   logits: Float32Array[];
@@ -122,4 +132,11 @@ export interface ModelSession {
   teacherForced(name: string, steps: number): Promise<DecodeRun>;
   /** The candidate's own greedy rollout of `steps` tokens. */
   greedy(name: string, steps: number): Promise<DecodeRun>;
+  /**
+   * Called by the ladder before each rung: `current` is what that rung reads, `later` what the
+   * rungs after it read. The session drops what neither reads, keeps what `later` reads, and hands
+   * over (returns without keeping) what only the current rung reads, so that a prompt's outputs
+   * are released once the rung is done with that prompt. Until it is called, everything is kept.
+   */
+  retain?(current: ReadonlySet<SessionOutput>, later: ReadonlySet<SessionOutput>): void;
 }

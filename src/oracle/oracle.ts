@@ -29,6 +29,13 @@ export class Oracle<M extends OracleManifest = OracleManifest> {
   /** Per dump file, the tensors already checked for finite, non-degenerate values (each once a run). */
   private readonly checked = new Map<string, Set<string>>();
 
+  /** Seconds spent reading tensor data from the dumps so far (lazy, positioned reads). */
+  get readSeconds(): number {
+    let s = 0;
+    for (const d of this.dumps.values()) s += d.readSeconds;
+    return s;
+  }
+
   private constructor(dir: string, manifestPath: string, manifest: M) {
     this.dir = dir;
     this.manifestPath = manifestPath;

@@ -36,7 +36,8 @@ export function trustedHtml(markup: string): SafeHtml {
 }
 
 export const td = (content: HtmlValue, cls = ""): SafeHtml => (cls ? html`<td class="${cls}">${content}</td>` : html`<td>${content}</td>`);
-export const tdNum = (content: HtmlValue): SafeHtml => html`<td class="num">${content}</td>`;
+/** A numeric cell; class "n" (see the report CSS), short because a 36-layer report has tens of thousands. */
+export const tdNum = (content: HtmlValue): SafeHtml => html`<td class="n">${content}</td>`;
 
 const VERDICT_LABEL: Record<Verdict, string> = { pass: "✓ pass", fail: "✗ FAIL", error: "! ERROR", skipped: "– skipped" };
 

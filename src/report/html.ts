@@ -30,9 +30,9 @@ export const REPORT_CSS = `
 *{box-sizing:border-box}
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--fg);background:var(--bg);margin:0 auto;padding:16px 24px 48px;max-width:1280px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;padding-bottom:4px;border-bottom:1px solid var(--line)}h3{font-size:15px;margin:18px 0 6px}h4{font-size:13px;margin:12px 0 4px}
-code,.mono,td.num,.tok{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px}
+code,.mono,td.num,td.n,.tok{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px}
 table{border-collapse:collapse;margin:6px 0 10px}th,td{border:1px solid var(--line);padding:3px 8px;text-align:left;vertical-align:top}th{background:var(--panel);font-weight:600}
-td.num{text-align:right;white-space:nowrap}
+td.num,td.n,table.layers td{text-align:right;white-space:nowrap}table.layers td{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12.5px}
 .verdict{font-weight:600;white-space:nowrap;border-radius:4px;padding:1px 6px}
 span.verdict{display:inline-block}
 .v-pass{color:var(--pass);background:var(--pass-bg)}.v-fail{color:var(--fail);background:var(--fail-bg)}.v-error{color:var(--err);background:var(--err-bg)}.v-skipped{color:var(--skip);background:var(--skip-bg)}
@@ -211,7 +211,9 @@ export function renderHtml(report: Report, opts: HtmlOptions = {}): string {
   const body =
     `<header><h1>${h(title)}</h1><p class="muted" id="summary">${h(summaryLine(report))} · generated ${h(report.generated_at)}${runIdNote(report)}</p></header>` +
     ladderHtml(report) +
-    report.runs.map((run, ri) => runHtml(run, ri)).join("") +
+    // Rows rendered with an empty class attribute (a passing row) lose it: a large report has
+    // thousands. Text never holds it: escaping writes a quote in text as &quot;.
+    report.runs.map((run, ri) => runHtml(run, ri)).join("").replaceAll(' class=""', "") +
     envHtml(report) +
     (opts.embedJson === false ? "" : `\n<script type="application/json" id="numgate-report">${embedJson(report)}</script>`);
   const meta = report.run_id === undefined ? "" : `<meta name="numgate-run-id" content="${h(report.run_id)}">\n`;

@@ -6,6 +6,8 @@ import { NumgateError } from "../errors/numgate-error.ts";
 import { parseReport } from "./json.ts";
 import type { Report } from "./schema.ts";
 
+export { parseShard, shardOf, type Shard } from "./shard.ts";
+
 /**
  * Combines the runs of several reports, in argument order. Duplicate run ids are a NumgateError
  * ("report_invalid", naming both files when `files` is given). The environment is the first
@@ -37,25 +39,3 @@ export function mergeReports(reports: readonly Report[], files?: readonly string
   return parseReport({ ...first, generated_at: latest, runs });
 }
 
-export interface Shard {
-  /** 1-based */
-  index: number;
-  count: number;
-}
-
-/** Parses "i/n" (1 <= i <= n); NumgateError "schema_violation" naming `--shard` otherwise. */
-export function parseShard(spec: string): Shard {
-  const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(spec);
-  const i = m ? Number(m[1]) : NaN;
-  const n = m ? Number(m[2]) : NaN;
-  if (!m || !Number.isSafeInteger(i) || !Number.isSafeInteger(n) || n < 1 || i < 1 || i > n) {
-    throw new NumgateError("schema_violation", `expected "i/n" with 1 <= i <= n (e.g. "2/4"), got "${spec}"`, { field: "--shard" });
-  }
-  return { index: i, count: n };
-}
-
-/** The items shard `i/n` runs: item k (0-based, in input order) goes to shard (k mod n) + 1. */
-export function shardOf<T>(items: readonly T[], spec: string): T[] {
-  const { index, count } = parseShard(spec);
-  return items.filter((_, k) => k % count === index - 1);
-}

@@ -47,6 +47,8 @@ export interface SafetensorsFile {
   get(name: string): Tensor;
   /** Later get() calls fail. Optional for files from disk (they hold no descriptor between reads). */
   close(): void;
+  /** Seconds spent reading tensor data so far (for the bench's split). */
+  readonly readSeconds: number;
 }
 
 // --- reading ---------------------------------------------------------------------------------
@@ -77,6 +79,7 @@ class LazySafetensors implements SafetensorsFile {
   // caller does, yet repeated get()s of a tensor in use return it without reading again.
   private readonly held = new Map<string, WeakRef<Tensor>>();
   private closed = false;
+  readSeconds = 0;
 
   constructor(
     private readonly source: ByteSource,
@@ -107,7 +110,9 @@ class LazySafetensors implements SafetensorsFile {
     const held = this.held.get(name)?.deref();
     if (held !== undefined) return held;
     const info = this.info(name);
+    const t0 = performance.now();
     const bytes = this.source.read(this.dataStart + info.dataOffsets[0], info.byteLength, DTYPES[info.dtype].byteWidth, name);
+    this.readSeconds += (performance.now() - t0) / 1000;
     const t = Tensor.from(info.dtype, info.shape, storageOver(bytes, info.dtype, this.path, name), { file: this.path, name });
     this.held.set(name, new WeakRef(t));
     return t;

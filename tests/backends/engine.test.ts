@@ -29,16 +29,16 @@ describe("engine backend", () => {
   it("an engine that crashes mid-run is an error naming the candidate, the request and the engine's last words", async () => {
     const run = await gateRun("fault-engine-crash");
     expect(run.verdict).toBe("error");
-    const layers = rung(run, "layers");
-    expect(layers.verdict).toBe("error");
-    expect(layers.error?.code).toBe("backend_failed");
-    expect(layers.error?.file).toBe("oracles/qwen3-vl-tiny/candidates/fault-engine-crash.json");
-    expect(layers.error?.message).toMatch(/engine process exited with code 3 during decode \(request \d+\)/);
-    expect(layers.error?.message).toContain("simulated crash at decode request 5");
-    expect(rung(run, "greedy").skip_reason).toContain("layers could not be evaluated");
-    // With --keep-going the later rungs say the engine is gone instead of hanging.
-    const kept = await gateRun("fault-engine-crash", { keepGoing: true });
-    expect(rung(kept, "greedy").error?.message).toContain("engine process is gone (exit code 3)");
+    // The 5th decode request is seeded_decode's first (positions makes four; the layers rung reuses
+    // the prefill and, on layers that pass, runs no isolated prefills).
+    const crashed = rung(run, "seeded_decode");
+    expect(crashed.verdict).toBe("error");
+    expect(crashed.error?.code).toBe("backend_failed");
+    expect(crashed.error?.file).toBe("oracles/qwen3-vl-tiny/candidates/fault-engine-crash.json");
+    expect(crashed.error?.message).toMatch(/engine process exited with code 3 during decode \(request \d+\)/);
+    expect(crashed.error?.message).toContain("simulated crash at decode request 5");
+    // The later rungs say the engine is gone instead of hanging.
+    expect(rung(run, "greedy").error?.message).toContain("engine process is gone (exit code 3)");
   });
 
   it("an engine command that cannot start names the command", async () => {

@@ -6,6 +6,11 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { layersGate } from "../../src/gates/layers/gate.ts";
+import { familyNamed } from "../../src/models/registry.ts";
+import { Oracle } from "../../src/oracle/oracle.ts";
+import { sessionOpener } from "../../src/run/open-session.ts";
+import { resolveSpec } from "../../src/run/resolve.ts";
 import { runGate } from "../../src/run/run-gate.ts";
 import { MM, ROOT, TEXT, gateRun, prompt, rung } from "../helpers/gate-runs.ts";
 
@@ -78,17 +83,35 @@ describe("vision gate", () => {
 });
 
 describe("layers gate", () => {
-  it("passes fp32 at cos >= 0.99999 on every layer, cumulative and isolated", async () => {
+  it("passes fp32 at cos >= 0.99999 on every layer, without isolated runs (nothing to localize)", async () => {
     const r = rung(await gateRun("fp32", { only: ["layers"] }), "layers");
     expect(r.verdict).toBe("pass");
     for (const p of r.prompts) {
       if (p.evidence.kind !== "layers") throw new Error("wrong evidence");
-      expect(p.evidence.mode).toBe("isolated");
+      expect(p.evidence.mode).toBe("cumulative");
       expect(p.evidence.layers).toHaveLength(6);
       for (const l of p.evidence.layers) {
         expect(l.cos).toBeGreaterThanOrEqual(0.99999);
-        expect(l.isolated_cos).toBeGreaterThanOrEqual(0.99999);
+        expect(l.isolated_cos).toBeUndefined();
       }
+    }
+  });
+
+  it("isolated: always runs every layer on the oracle's input, and fp32 passes there too", async () => {
+    const open = sessionOpener(ROOT, "qwen3-vl-tiny");
+    const { session, close } = await open("fp32");
+    try {
+      const r = resolveSpec(ROOT, "qwen3-vl-tiny");
+      const oracle = Oracle.open(r.oracleDir, familyNamed("qwen3-vl").oracleSchema);
+      const out = await layersGate({ session, oracle, thresholds: { min_cos: 0.99999, min_cos_worst_row: 0.9999 }, options: { isolated: "always" }, prompts: [MM, TEXT], candidate: "fp32" });
+      expect(out.verdict).toBe("pass");
+      for (const p of out.prompts) {
+        if (p.evidence.kind !== "layers") throw new Error("wrong evidence");
+        expect(p.evidence.mode).toBe("isolated");
+        for (const l of p.evidence.layers) expect(l.isolated_cos).toBeGreaterThanOrEqual(0.99999);
+      }
+    } finally {
+      await close();
     }
   });
 
@@ -102,6 +125,8 @@ describe("layers gate", () => {
       expect(p.evidence.layers.slice(0, 3).every((l) => l.verdict === "pass")).toBe(true);
       // Later layers fail cumulatively but pass in isolation: the fault is in layer 3 alone.
       expect(p.evidence.layers.slice(4).every((l) => (l.isolated_cos ?? 0) >= 0.99999)).toBe(true);
+      // Isolated runs only from the first failing layer on: layers 0-2 pass, nothing to localize there.
+      expect(p.evidence.layers.slice(0, 3).every((l) => l.isolated_cos === undefined)).toBe(true);
     }
     expect(r.message).toContain("first divergent layer 3");
   });

@@ -104,7 +104,8 @@ async function handle(m: WireMessage): Promise<void> {
         state,
         ...(typeof iso === "number" ? { isolate: { layer: iso, input: need(m, "isolate_input").toFloat32() } } : {}),
       });
-      const logits = jittered ? Tensor.from("f32", [...out.logits.shape], out.logits.toFloat32().map((x) => x + (Math.random() * 2 - 1))) : out.logits;
+      // Noise up to 4 logits: above the tiny model's typical top-2 margin (~1.4), so runs part.
+      const logits = jittered ? Tensor.from("f32", [...out.logits.shape], out.logits.toFloat32().map((x) => x + 4 * (Math.random() * 2 - 1))) : out.logits;
       const tensors: Record<string, Tensor> = { logits };
       if (out.hidden !== undefined && m.header["want_layers"] !== false) tensors["hidden_states"] = out.hidden;
       if (out.ropeCos !== undefined && out.ropeSin !== undefined) {

@@ -23,6 +23,7 @@ export const engineVsReferenceUnit: GateUnit<EngineVsReferenceEvidence> = {
   evidence: EngineVsReferenceEvidenceSchema,
   gate: engineVsReferenceGate,
   requires: [],
+  reads: ["decode"],
   render: engineVsReferenceRendering,
   diff: {
     compare(rec, base, head) {

@@ -22,6 +22,7 @@ export const greedyUnit: GateUnit<GreedyEvidence> = {
   evidence: GreedyEvidenceSchema,
   gate: greedyGate,
   requires: [],
+  reads: ["decode"],
   render: greedyRendering,
   diff: {
     compare(rec, base, head) {

@@ -52,11 +52,15 @@ export function layerChartSvg(ev: LayersEvidence, thresholds: Readonly<Record<st
   parts.push(
     `<svg class="chart layer-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="per-layer 1 - cosine, log scale">`,
   );
-  // failing-layer bands behind everything
+  // failing-layer bands behind everything, one per run of consecutive failing layers
   const bandW = n === 1 ? pw : pw / (n - 1);
-  layers.forEach((l, i) => {
-    if (l.verdict !== "pass") parts.push(`<rect class="fail-band" x="${r1(xOf(i) - bandW / 2)}" y="${m.t}" width="${r1(bandW)}" height="${ph}"/>`);
-  });
+  for (let i = 0; i < n; i++) {
+    if (layers[i]?.verdict === "pass") continue;
+    let j = i;
+    while (j + 1 < n && layers[j + 1]?.verdict !== "pass") j++;
+    parts.push(`<rect class="fail-band" x="${r1(xOf(i) - bandW / 2)}" y="${m.t}" width="${r1(bandW * (j - i + 1))}" height="${ph}"/>`);
+    i = j;
+  }
   // decade grid + labels
   for (let d = lo; d <= hi; d++) {
     const y = r1(yOf(10 ** d));
@@ -90,7 +94,7 @@ export function layerChartSvg(ev: LayersEvidence, thresholds: Readonly<Record<st
   line((l) => l.cos, "line-cos");
   const hasIso = layers.some((l) => l.isolated_cos !== undefined);
   if (hasIso) line((l) => l.isolated_cos, "line-iso");
-  // markers: exactly one cos marker per layer
+  // markers: exactly one cos marker per layer; a layer's markers share one group and one tooltip
   layers.forEach((l, i) => {
     const x = r1(xOf(i));
     const failing = l.verdict !== "pass" ? " failing" : "";
@@ -99,15 +103,13 @@ export function layerChartSvg(ev: LayersEvidence, thresholds: Readonly<Record<st
         (l.isolated_cos === undefined ? "" : `, isolated ${formatCos(l.isolated_cos)}`) +
         `, ${l.verdict}`,
     );
-    const yw = r1(yOf(gap(l.cos_worst_row)));
-    parts.push(`<rect class="worst-marker${failing}" x="${r1(xOf(i) - 3)}" y="${r1(Number(yw) - 3)}" width="6" height="6" transform="rotate(45 ${x} ${yw})"><title>${tip}</title></rect>`);
+    const yw = r1(yOf(gap(l.cos_worst_row)) - 4.2);
+    parts.push(`<g><title>${tip}</title><path class="worst-marker${failing}" d="M${x} ${yw}l4.2 4.2-4.2 4.2-4.2-4.2z"/>`);
     if (l.isolated_cos !== undefined) {
       const yi = yOf(gap(l.isolated_cos));
-      parts.push(`<path class="isolated-marker${failing}" d="M${r1(xOf(i))} ${r1(yi - 4)}l4 7h-8z"><title>${tip}</title></path>`);
+      parts.push(`<path class="isolated-marker${failing}" d="M${x} ${r1(yi - 4)}l4 7h-8z"/>`);
     }
-    parts.push(
-      `<circle class="marker cos-marker${failing}${l.cos === null ? " nan" : ""}" data-layer="${l.layer}" cx="${x}" cy="${r1(yOf(gap(l.cos)))}" r="${failing ? 4.5 : 3.5}"><title>${tip}</title></circle>`,
-    );
+    parts.push(`<circle class="marker cos-marker${failing}${l.cos === null ? " nan" : ""}" data-layer="${l.layer}" cx="${x}" cy="${r1(yOf(gap(l.cos)))}" r="${failing ? 4.5 : 3.5}"/></g>`);
   });
   parts.push("</svg>");
   return parts.join("");

@@ -2,7 +2,9 @@
  * Per-layer hidden-state cosine over every decoder layer. Cumulative error: the candidate runs
  * on its own inputs. Isolated error (when the backend can feed one layer an external input):
  * layer k is run on the oracle's input to layer k, which names the first layer that fails while
- * its input passes.
+ * its input passes. Each isolated layer costs a prefill, so by default it is computed only where
+ * it localizes something: from the first layer that fails cumulatively on (before it every layer
+ * passes on inputs that pass). `isolated: always` computes it on every layer, `false` never.
  */
 import { cosine, firstNonFinite, maxAbsDiff, relativeL2, rowCosines } from "../../metrics/index.ts";
 import { rungMessage, type PromptResult } from "../../verdicts/prompt-result.ts";
@@ -10,11 +12,13 @@ import { combineVerdicts } from "../../verdicts/verdict.ts";
 import { finiteOrNull, fmt, threshold, type Gate } from "../gate.ts";
 import { requireSameShape } from "../shapes.ts";
 import type { FirstFailingLayer, LayerRow, LayersEvidence } from "./evidence.ts";
+import type { IsolatedSetting } from "./settings.ts";
 
 export const layersGate: Gate<LayersEvidence> = async (ctx) => {
   const minCos = threshold(ctx, "min_cos");
   const minWorst = threshold(ctx, "min_cos_worst_row", minCos);
-  const wantIsolated = ctx.options["isolated"] !== false && ctx.session.missing.isolated_layers === undefined;
+  const setting = (ctx.options["isolated"] ?? "on_failure") as IsolatedSetting;
+  const canIsolate = setting !== false && ctx.session.missing.isolated_layers === undefined;
   const L = ctx.session.layers;
   const H = ctx.session.hidden;
   const results: PromptResult<LayersEvidence>[] = [];
@@ -44,6 +48,7 @@ export const layersGate: Gate<LayersEvidence> = async (ctx) => {
     const isolated = new Map<number, { pass: boolean; token: number; worst: number | null }>();
     let nonFinite: { layer: number; token: number; value: number } | undefined;
     const passes = (cos: number | null, worst: number | null) => cos !== null && worst !== null && cos >= minCos && worst >= minWorst;
+    let isolating = canIsolate && setting === "always";
     for (let i = 0; i < L; i++) {
       const refTensor = dump.get(`decoder.hidden.${i}`);
       const pair = { oracleFile: dump.file, oracleKey: `decoder.hidden.${i}`, oracleShape: refTensor.shape, dims: ["sequence length", "hidden width"] };
@@ -64,7 +69,8 @@ export const layersGate: Gate<LayersEvidence> = async (ctx) => {
         rel_l2: finiteOrNull(relativeL2(ref, cand)),
         verdict: passes(cos, worst) ? "pass" : "fail",
       };
-      if (wantIsolated && nonFinite === undefined) {
+      if (canIsolate && row.verdict === "fail") isolating = true;
+      if (isolating && nonFinite === undefined) {
         const iso = await ctx.session.isolatedLayer(name, i);
         if (iso.length !== ref.length) requireSameShape(ctx, { ...pair, candidateLabel: `isolated hidden_states of layer ${i} (prompt "${name}")`, candidateShape: [iso.length / H, H] });
         const isoRc = rowCosines(ref, iso, H);
@@ -102,11 +108,16 @@ export const layersGate: Gate<LayersEvidence> = async (ctx) => {
       message =
         `first divergent layer ${firstBad.layer}: cos ${fmt(firstBad.cos)}, worst token ${firstBad.worst_token} cos ${fmt(firstBad.cos_worst_row)} (min ${minCos}/${minWorst}); ` +
         `${L - failing}/${L} layers pass` +
-        (isolatedFirst !== undefined ? `; isolated: layer ${isolatedFirst.layer} fails on the oracle's input (worst token ${isolatedFirst.token} cos ${fmt(isolatedFirst.cos)})` : wantIsolated ? "; isolated: every layer passes on the oracle's input" : "");
+        (isolatedFirst !== undefined
+          ? `; isolated: layer ${isolatedFirst.layer} fails on the oracle's input (worst token ${isolatedFirst.token} cos ${fmt(isolatedFirst.cos)})`
+          : isolated.size > 0
+            ? `; isolated: every layer${setting === "always" ? "" : ` from ${firstBad.layer} on`} passes on the oracle's input`
+            : "");
     }
     const evidence = {
       kind: "layers" as const,
-      mode: wantIsolated ? ("isolated" as const) : ("cumulative" as const),
+      // "isolated" when some layer's isolated error was computed (its rows carry isolated_cos).
+      mode: isolated.size > 0 ? ("isolated" as const) : ("cumulative" as const),
       layers: rows,
       ...(first === undefined ? {} : { first_failing: first }),
       ...(isolatedFirst === undefined ? {} : { first_failing_isolated: isolatedFirst }),

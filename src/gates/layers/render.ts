@@ -1,5 +1,5 @@
 /** The layers evidence in report.html (chart and table) and in a JUnit failure. */
-import { html, tdNum, trustedHtml, verdictBadge, type SafeHtml } from "../../render/html.ts";
+import { html, trustedHtml, verdictBadge, type SafeHtml } from "../../render/html.ts";
 import { formatCos, formatNum } from "../../render/text.ts";
 import type { EvidenceRendering, HtmlContext } from "../unit.ts";
 import { layerChartSvg } from "./chart.ts";
@@ -9,12 +9,15 @@ function layersHtml(ev: LayersEvidence, ctx: HtmlContext): SafeHtml {
   const ff = ev.first_failing;
   const fi = ev.first_failing_isolated;
   const hasIso = ev.layers.some((l) => l.isolated_cos !== undefined);
-  const rows = ev.layers.map(
-    (l) =>
-      html`<tr class="${l.verdict === "pass" ? "" : "bad"}${ff?.layer === l.layer ? " first-divergence" : ""}" data-layer="${l.layer}">${tdNum(l.layer)}${tdNum(formatCos(l.cos))}${tdNum(
-        formatCos(l.cos_worst_row),
-      )}${tdNum(l.worst_token)}${tdNum(formatNum(l.max_abs))}${tdNum(formatNum(l.rel_l2))}${hasIso ? tdNum(formatCos(l.isolated_cos)) : ""}${verdictBadge(l.verdict, "td")}</tr>`,
-  );
+  // 36 layers x prompts x candidates: plain cells (numeric by table.layers's CSS) and no class
+  // on passing rows keep the page small; every number stays.
+  const td = (content: string | number): SafeHtml => html`<td>${content}</td>`;
+  const rows = ev.layers.map((l) => {
+    const cls = `${l.verdict === "pass" ? "" : "bad"}${ff?.layer === l.layer ? " first-divergence" : ""}`;
+    return html`<tr${cls === "" ? "" : html` class="${cls}"`} data-layer="${l.layer}">${td(l.layer)}${td(formatCos(l.cos))}${td(formatCos(l.cos_worst_row))}${td(l.worst_token)}${td(
+      formatNum(l.max_abs),
+    )}${td(formatNum(l.rel_l2))}${hasIso ? td(formatCos(l.isolated_cos)) : ""}${verdictBadge(l.verdict, "td")}</tr>`;
+  });
   return html`<p class="msg">Mode: <b>${ev.mode}</b>.${ff ? html` First failing layer <b>${ff.layer}</b>, token <b>${ff.token}</b>, cos ${formatCos(ff.cos)}.` : ""}${
     fi ? html` First failing layer in isolation <b>${fi.layer}</b>, token <b>${fi.token}</b>, cos ${formatCos(fi.cos)}.` : ""
   }</p>${trustedHtml(layerChartSvg(ev, ctx.thresholds))}<div class="legend"><i style="background:#0969da"></i>cos (whole tensor)<i style="background:#8250df;border-radius:0"></i>worst-row cos${

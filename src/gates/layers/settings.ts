@@ -10,9 +10,17 @@ export const LayersThresholdsSchema = z.strictObject({
   min_cos_worst_row: cosineBound().optional(),
 });
 
+/**
+ * When to run layers on the oracle's input (isolated error; one prefill per layer on graphs that
+ * isolate one layer per pass): "on_failure" (the default; `true` says the same) from the first
+ * layer that fails cumulatively on, where it tells a layer's own error from what it inherited;
+ * "always" on every layer; `false` never.
+ */
+export const IsolatedSchema = z.union([z.boolean(), z.enum(["on_failure", "always"])]);
+export type IsolatedSetting = z.infer<typeof IsolatedSchema>;
+
 export const LayersOptionsSchema = z.strictObject({
-  /** Also run each layer on the oracle's input, when the backend can (default true). */
-  isolated: z.boolean().optional(),
+  isolated: IsolatedSchema.optional(),
 });
 
 export function layersSettingFaults(s: RungSettings): SettingFault[] {

@@ -16,6 +16,7 @@ export const layersUnit: GateUnit<LayersEvidence> = {
   gate: layersGate,
   // Isolated layers run only where the backend can feed one layer; cumulative needs nothing more.
   requires: ["layer_outputs"],
+  reads: ["layer_outputs"],
   render: layersRendering,
   diff: {
     compare(rec, base, head) {

@@ -15,6 +15,7 @@ export const positionsUnit: GateUnit<PositionsEvidence> = {
   gate: positionsGate,
   // The rope-tables check runs only where the backend exposes its tables; nothing else is needed.
   requires: ["positions"],
+  reads: ["rope_tables"],
   render: positionsRendering,
   diff: {
     compare(rec, base, head) {

@@ -16,6 +16,7 @@ export const repeatUnit: GateUnit<RepeatEvidence> = {
   evidence: RepeatEvidenceSchema,
   gate: repeatGate,
   requires: [],
+  reads: [],
   render: repeatRendering,
   diff: {
     compare(rec, base, head) {

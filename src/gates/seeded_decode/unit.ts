@@ -15,6 +15,7 @@ export const seededDecodeUnit: GateUnit<SeededDecodeEvidence> = {
   evidence: SeededDecodeEvidenceSchema,
   gate: seededDecodeGate,
   requires: ["seeded_state"],
+  reads: [],
   render: seededDecodeRendering,
   diff: {
     compare(rec, base, head) {

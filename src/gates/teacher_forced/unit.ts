@@ -21,6 +21,7 @@ export const teacherForcedUnit: GateUnit<TeacherForcedEvidence> = {
   evidence: TeacherForcedEvidenceSchema,
   gate: teacherForcedGate,
   requires: [],
+  reads: ["decode"],
   render: teacherForcedRendering,
   diff: {
     compare(rec, base, head) {

@@ -15,6 +15,7 @@ export const visionUnit: GateUnit<VisionEvidence> = {
   evidence: VisionEvidenceSchema,
   gate: visionGate,
   requires: ["vision"],
+  reads: ["vision"],
   render: visionRendering,
   diff: {
     compare(rec, base, head) {

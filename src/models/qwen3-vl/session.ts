@@ -2,7 +2,11 @@
  * How a Qwen3-VL candidate is driven, prompt by prompt: vision tower, image splice into the
  * token embeddings, dense DeepStack, positions from the candidate's own host runtime, prefill,
  * and one-token decode steps on the KV cache. Results are memoised per prompt so that every rung
- * reads the same candidate run (and inference time is spent once).
+ * reads the same candidate run (and inference time is spent once), and released as soon as no
+ * rung still to run reads them (`retain`, called by the ladder): the session holds one rung's
+ * worth of outputs, not the whole run's. Of the prefill it keeps only what is read: the hidden
+ * states, the rotary tables, the state and the last logits row (decode continues from that row;
+ * the full-sequence logits are never kept).
  *
  * The chain is the one the app runs: the decoder sees the candidate's vision outputs, never the
  * oracle's (except in isolated layer runs, which feed one layer the oracle's input on purpose).
@@ -14,7 +18,7 @@ import { embedTokens } from "../embeds.ts";
 import { argmax } from "../../metrics/index.ts";
 import type { Oracle, OracleDump } from "../../oracle/oracle.ts";
 import { Tensor } from "../../tensor/tensor.ts";
-import type { Capability, DecodeRun, HostPositions, ModelSession, PositionsSupport, SeededStep, VisionFeature } from "../session.ts";
+import type { Capability, DecodeRun, HostPositions, ModelSession, PositionsSupport, SeededStep, SessionOutput, VisionFeature } from "../session.ts";
 import type { Qwen3VLCandidate, Qwen3VLOracleManifest } from "./manifest.ts";
 import { checkDumpShapes } from "./dump-check.ts";
 import { qwen3vlPositions } from "./positions.ts";
@@ -22,13 +26,20 @@ import { runtimeBatchPositions, runtimePromptPositions } from "./runtime-positio
 
 type Qwen3VLPrompt = Qwen3VLOracleManifest["prompts"][number];
 
+/** What the session keeps of a prefill; each part is dropped once no rung still to run reads it. */
 interface Prefill {
   positions: HostPositions;
-  out: StepOutputs;
+  /** [L, 1, S, H] (layer_outputs). */
+  hidden?: Tensor;
+  rope?: { cos: Tensor; sin: Tensor };
+  /** The state after the prompt and the logits row of its last token (decode). */
+  decode?: { state: StateHandle; lastRow: Float32Array; seqLen: number };
 }
 
 interface PromptState {
   vision?: Promise<VisionOutputs | null>;
+  /** Set once the vision promise has settled into embeds (the tower outputs are then only the vision rung's). */
+  embedded?: boolean;
   embeds?: Promise<{ inputsEmbeds: Float32Array; deepstack: Tensor }>;
   prefill?: Promise<Prefill>;
   /** By number of steps. */
@@ -70,6 +81,8 @@ export class Qwen3VLSession implements ModelSession {
   private readonly deepstackLevels: number;
   private readonly state = new Map<string, PromptState>();
   private readonly checked = new Set<string>();
+  /** What the running rung and the rungs after it read (undefined: no ladder said; keep everything). */
+  private reads: { current: ReadonlySet<SessionOutput>; later: ReadonlySet<SessionOutput> } | undefined;
 
   constructor(
     private readonly backend: Backend,
@@ -111,6 +124,41 @@ export class Qwen3VLSession implements ModelSession {
 
   tokenName(id: number): string {
     return this.oracle.tokenName(id);
+  }
+
+  /** Some rung still to run (this one included) reads `o`. */
+  private needed(o: SessionOutput): boolean {
+    return this.reads === undefined || this.reads.current.has(o) || this.reads.later.has(o);
+  }
+
+  /** A rung after the running one reads `o`: keep it after handing it over. */
+  private neededLater(o: SessionOutput): boolean {
+    return this.reads === undefined || this.reads.later.has(o);
+  }
+
+  retain(current: ReadonlySet<SessionOutput>, later: ReadonlySet<SessionOutput>): void {
+    this.reads = { current, later };
+    const prefillRead = this.needed("rope_tables") || this.needed("layer_outputs") || this.needed("decode");
+    for (const st of this.state.values()) {
+      if (!this.needed("vision") && (st.embedded === true || !prefillRead)) delete st.vision;
+      // Embeds feed the prefill and the isolated layer runs.
+      if (!prefillRead) delete st.embeds;
+      if (!prefillRead) delete st.prefill;
+      else
+        // A failed prefill stays failed: its rung reported it, and so will any later reader.
+        void st.prefill?.then(
+          (p) => {
+            if (!this.needed("layer_outputs")) delete p.hidden;
+            if (!this.needed("rope_tables")) delete p.rope;
+            if (!this.needed("decode")) delete p.decode;
+          },
+          () => undefined,
+        );
+      if (!this.needed("decode")) {
+        st.teacher.clear();
+        st.greedy.clear();
+      }
+    }
   }
 
   private s(name: string): PromptState {
@@ -192,6 +240,8 @@ export class Qwen3VLSession implements ModelSession {
       const inputsEmbeds = await embedTokens(this.backend, ids, this.hidden, this.oracle);
       const deepstack = new Float32Array(K * S * H);
       const vis = await this.towerOutputs(name);
+      st.embedded = true;
+      if (!this.needed("vision")) delete st.vision;
       if (vis !== null) {
         const imageId = this.oracle.manifest.tokens.image_token_id;
         const slots = ids.flatMap((t, i) => (t === imageId ? [i] : []));
@@ -218,28 +268,46 @@ export class Qwen3VLSession implements ModelSession {
     return Tensor.from("f32", [this.deepstackLevels, 1, seqLen, this.hidden], new Float32Array(this.deepstackLevels * seqLen * this.hidden));
   }
 
-  private prefill(name: string): Promise<Prefill> {
+  /**
+   * The prompt's prefill, with `part` in it: memoised, and run again only when a part that was
+   * released (or never fetched) is asked for after all.
+   */
+  private async prefill(name: string, part: "hidden" | "rope" | "decode"): Promise<Prefill> {
     const st = this.s(name);
-    st.prefill ??= (async () => {
+    const memo = st.prefill === undefined ? undefined : await st.prefill;
+    if (memo !== undefined && (memo[part] !== undefined || (part === "rope" && !this.backend.capabilities.ropeTables))) return memo;
+    const run = (async (): Promise<Prefill> => {
       const positions = await this.positions.host(name);
       const { inputsEmbeds, deepstack } = await this.embeds(name);
       const seqLen = inputsEmbeds.length / this.hidden;
-      const out = await this.backend.step({ inputsEmbeds, seqLen, positionIds: positions.positions, extras: { deepstack }, state: null });
-      return { positions, out };
+      const wantLayers = part === "hidden" || this.needed("layer_outputs");
+      const out = await this.backend.step({ inputsEmbeds, seqLen, positionIds: positions.positions, extras: { deepstack }, state: null, wantLayers });
+      const V = out.logits.shape[2] ?? 0;
+      const S = out.logits.shape[1] ?? 0;
+      const p: Prefill = { positions, decode: { state: out.state, lastRow: out.logits.toFloat32().slice((S - 1) * V, S * V), seqLen: S } };
+      if (wantLayers && out.hidden !== undefined) p.hidden = out.hidden;
+      if (out.ropeCos !== undefined && out.ropeSin !== undefined) p.rope = { cos: out.ropeCos, sin: out.ropeSin };
+      return p;
     })();
-    return st.prefill;
+    st.prefill = run;
+    return run;
   }
 
   async ropeTables(name: string): Promise<{ cos: Tensor; sin: Tensor } | undefined> {
     if (!(await this.positions.host(name)).expressible) return undefined;
-    const { out } = await this.prefill(name);
-    return out.ropeCos === undefined || out.ropeSin === undefined ? undefined : { cos: out.ropeCos, sin: out.ropeSin };
+    const p = await this.prefill(name, "rope");
+    const rope = p.rope;
+    if (!this.neededLater("rope_tables")) delete p.rope;
+    return rope;
   }
 
   async layerOutputs(name: string): Promise<Tensor> {
-    const { out } = await this.prefill(name);
-    if (out.hidden === undefined) throw new NumgateError("candidate_invalid", `${this.backend.name} returned no per-layer hidden states`);
-    return out.hidden;
+    const p = await this.prefill(name, "hidden");
+    const hidden = p.hidden;
+    if (hidden === undefined) throw new NumgateError("candidate_invalid", `${this.backend.name} returned no per-layer hidden states`);
+    // Handed over: the gate holds it while it reads this prompt, then it is garbage.
+    if (!this.neededLater("layer_outputs")) delete p.hidden;
+    return hidden;
   }
 
   async isolatedLayer(name: string, layer: number): Promise<Float32Array> {
@@ -251,18 +319,19 @@ export class Qwen3VLSession implements ModelSession {
     const out = await this.backend.step({ inputsEmbeds, seqLen, positionIds: positions.positions, extras: { deepstack }, state: null, isolate: { layer, input } });
     if (out.hidden === undefined) throw new NumgateError("candidate_invalid", `${this.backend.name} returned no per-layer hidden states`);
     const n = seqLen * this.hidden;
-    return out.hidden.toFloat32().slice(layer * n, (layer + 1) * n);
+    return out.hidden.toFloat32().subarray(layer * n, (layer + 1) * n);
   }
 
   /** Feed one token at a time after the prefill; logits row i predicts step i. */
   private async decodeRun(name: string, steps: number, choose: (step: number, logits: Float32Array) => number): Promise<DecodeRun> {
-    const pre = await this.prefill(name);
-    const V = pre.out.logits.shape[2] ?? 0;
-    const S = pre.out.logits.shape[1] ?? 0;
-    const lastRow = pre.out.logits.toFloat32().slice((S - 1) * V, S * V);
+    const pre = await this.prefill(name, "decode");
+    const decode = pre.decode;
+    if (decode === undefined) throw new NumgateError("internal", `no prefill state for prompt "${name}"`);
+    const { lastRow, seqLen: S } = decode;
+    const V = lastRow.length;
     const logits: Float32Array[] = [lastRow];
     const tokens: number[] = [choose(0, lastRow)];
-    let state: StateHandle = pre.out.state;
+    let state: StateHandle = decode.state;
     let cacheIndex = S;
     const stale = this.candidate.runtime.stale_kv_step;
     for (let step = 1; step < steps; step++) {
@@ -328,7 +397,7 @@ export class Qwen3VLSession implements ModelSession {
         // Tokens reported are the candidate's own top-1 at each step, not the forced ones.
         return { ...out, tokens: out.logits.map((l) => argmax(l)) };
       })();
-      st.teacher.set(steps, run);
+      if (this.neededLater("decode")) st.teacher.set(steps, run);
     }
     return run;
   }
@@ -343,7 +412,7 @@ export class Qwen3VLSession implements ModelSession {
         this.backend.generate === undefined
           ? this.decodeRun(name, steps, (_step, row) => argmax(row))
           : this.generated(name).then((g) => ({ tokens: (g.tokens[0] ?? []).slice(0, steps), logits: (g.logits ?? []).slice(0, steps) }));
-      st.greedy.set(steps, run);
+      if (this.neededLater("decode")) st.greedy.set(steps, run);
     }
     return run;
   }

@@ -105,13 +105,25 @@ class NumgateLayoutBackend implements Backend {
     } else if (x.isolate !== undefined) {
       throw new NumgateError("candidate_invalid", "this decoder graph cannot isolate a layer (no isolate_layer input)", { file: this.runner.file("decoder") });
     }
-    const out = await this.runner.run("decoder", feeds);
+    // Only what the caller reads: an isolated pass is read for one layer's hidden state, a decode
+    // step for its logits row and state; rotary tables are read at the prefill only.
+    const isolated = x.isolate !== undefined;
+    const wantLayers = this.capabilities.layerOutputs && (isolated || x.wantLayers !== false);
+    const wantRope = this.capabilities.ropeTables && x.state === null && !isolated;
+    const fetches = isolated
+      ? ["hidden_states"]
+      : ["logits", ...[...this.roles.keys()].map(presentName), ...(wantLayers ? ["hidden_states"] : []), ...(wantRope ? ["rope_cos", "rope_sin"] : [])];
+    const out = await this.runner.run("decoder", feeds, fetches);
     const file = this.runner.file("decoder");
     const get = (name: string): ort.Tensor => {
       const o = out[name];
       if (o === undefined) throw new NumgateError("candidate_invalid", `decoder graph returned no "${name}" (outputs: ${Object.keys(out).join(", ")})`, { file });
       return o;
     };
+    if (isolated) {
+      // Nothing but the hidden states is read of an isolated pass: no logits, and a state of nothing.
+      return { logits: Tensor.from("f32", [1, 0, 0], new Float32Array(0)), hidden: floatTensor(get("hidden_states"), file, "hidden_states"), state: { tensors: new Map(), length: 0 } as StackedState };
+    }
     const next = new Map<Role, ort.Tensor>();
     for (const role of this.roles.keys()) next.set(role, get(presentName(role)));
     const keys = next.get("key");
@@ -120,8 +132,8 @@ class NumgateLayoutBackend implements Backend {
       // Attention state grows along dim 3 of [L,1,kv,P,hd]; a model without attention counts tokens itself.
       state: { tensors: next, length: keys === undefined ? ((x.state?.length ?? 0) + S) : Number(keys.dims[3]) } as StackedState,
     };
-    if (this.capabilities.layerOutputs) result.hidden = floatTensor(get("hidden_states"), file, "hidden_states");
-    if (this.capabilities.ropeTables) {
+    if (wantLayers) result.hidden = floatTensor(get("hidden_states"), file, "hidden_states");
+    if (wantRope) {
       result.ropeCos = floatTensor(get("rope_cos"), file, "rope_cos");
       result.ropeSin = floatTensor(get("rope_sin"), file, "rope_sin");
     }
