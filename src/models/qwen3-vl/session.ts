@@ -13,6 +13,7 @@
  */
 import { relative } from "node:path";
 import type { Backend, GenerateResult, StateHandle, StepOutputs, VisionOutputs } from "../../backends/backend.ts";
+import { decodeLoop, missingFromBackend } from "../drive.ts";
 import { NumgateError } from "../../errors/numgate-error.ts";
 import { embedTokens } from "../embeds.ts";
 import { argmax } from "../../metrics/index.ts";
@@ -104,13 +105,7 @@ export class Qwen3VLSession implements ModelSession {
             host: async (p) => runtimePromptPositions("runtime", this.inputIds(p).length, (await this.generated(p)).positionFeeds),
             ...(batches ? { hostBatch: async (b: string) => runtimeBatchPositions("runtime", (await this.generated(b)).positionFeeds) } : {}),
           };
-    const caps = backend.capabilities;
-    const missing: Partial<Record<Capability, string>> = {};
-    if (!caps.ropeTables) missing.rope_tables = `${backend.name} does not expose its rotary tables`;
-    if (!caps.layerOutputs) missing.layer_outputs = `${backend.name} does not expose per-layer hidden states`;
-    if (!caps.isolatedLayers) missing.isolated_layers = `${backend.name} cannot feed one layer an external input`;
-    if (!caps.seededState) missing.seeded_state = `${backend.name} cannot load an external KV cache`;
-    this.missing = missing;
+    this.missing = missingFromBackend(backend, "KV cache");
 
   }
 
@@ -327,31 +322,19 @@ export class Qwen3VLSession implements ModelSession {
     const pre = await this.prefill(name, "decode");
     const decode = pre.decode;
     if (decode === undefined) throw new NumgateError("internal", `no prefill state for prompt "${name}"`);
-    const { lastRow, seqLen: S } = decode;
-    const V = lastRow.length;
-    const logits: Float32Array[] = [lastRow];
-    const tokens: number[] = [choose(0, lastRow)];
-    let state: StateHandle = decode.state;
-    let cacheIndex = S;
-    const stale = this.candidate.runtime.stale_kv_step;
-    for (let step = 1; step < steps; step++) {
-      const fed = tokens[step - 1] ?? 0;
-      const out = await this.backend.step({
-        inputsEmbeds: await embedTokens(this.backend, [fed], this.hidden, this.oracle),
-        seqLen: 1,
-        positionIds: Int32Array.from(pre.positions.decodeAt(cacheIndex)),
-        extras: { deepstack: this.noDeepstack(1) },
-        state,
-        wantLayers: false,
-      });
-      const row = out.logits.toFloat32().slice(0, V);
-      logits.push(row);
-      tokens.push(choose(step, row));
-      // A stale-cache host keeps the old cache at one step: the token fed there is lost to later steps.
-      if (stale !== step) state = out.state;
-      cacheIndex++;
-    }
-    return { logits, tokens };
+    return decodeLoop({
+      backend: this.backend,
+      hidden: this.hidden,
+      oracle: this.oracle,
+      lastRow: decode.lastRow,
+      state: decode.state,
+      seqLen: decode.seqLen,
+      decodeAt: (c) => pre.positions.decodeAt(c),
+      extras: () => ({ deepstack: this.noDeepstack(1) }),
+      steps,
+      choose,
+      dropStateAt: this.candidate.runtime.stale_kv_step,
+    });
   }
 
   /**

@@ -8,7 +8,8 @@
  * The oracle's greedy is a full re-forward per token without a cache (see record_qwen35.py), so
  * `greedy.logits[1]` is the reference for one decode step from the oracle's prefill state.
  */
-import type { Backend, StateHandle, StepOutputs, VisionOutputs } from "../../backends/backend.ts";
+import type { Backend, StepOutputs, VisionOutputs } from "../../backends/backend.ts";
+import { decodeLoop, missingFromBackend } from "../drive.ts";
 import { NumgateError } from "../../errors/numgate-error.ts";
 import { embedTokens } from "../embeds.ts";
 import { argmax } from "../../metrics/index.ts";
@@ -51,13 +52,7 @@ export class Qwen35Session implements ModelSession {
     this.hidden = t.hidden_size;
     this.layers = t.num_layers;
     this.positions = qwen35Positions(oracle.manifest, candidate.runtime, (p) => this.prompt(p).dump);
-    const caps = backend.capabilities;
-    const missing: Partial<Record<Capability, string>> = {};
-    if (!caps.ropeTables) missing.rope_tables = `${backend.name} does not expose its rotary tables`;
-    if (!caps.layerOutputs) missing.layer_outputs = `${backend.name} does not expose per-layer hidden states`;
-    if (!caps.isolatedLayers) missing.isolated_layers = `${backend.name} cannot feed one layer an external input`;
-    if (!caps.seededState) missing.seeded_state = `${backend.name} cannot load an external decoder state`;
-    this.missing = missing;
+    this.missing = missingFromBackend(backend, "decoder state");
   }
 
   get manifest(): Qwen35OracleManifest {
@@ -196,27 +191,18 @@ export class Qwen35Session implements ModelSession {
     const pre = await this.prefill(name);
     const V = pre.out.logits.shape[2] ?? 0;
     const S = pre.out.logits.shape[1] ?? 0;
-    const lastRow = pre.out.logits.toFloat32().slice((S - 1) * V, S * V);
-    const logits: Float32Array[] = [lastRow];
-    const tokens: number[] = [choose(0, lastRow)];
-    let state: StateHandle = pre.out.state;
-    let cacheIndex = S;
-    for (let step = 1; step < steps; step++) {
-      const out = await this.backend.step({
-        inputsEmbeds: await embedTokens(this.backend, [tokens[step - 1] ?? 0], this.hidden, this.oracle),
-        seqLen: 1,
-        positionIds: Int32Array.from(pre.positions.decodeAt(cacheIndex)),
-        extras: {},
-        state,
-        wantLayers: false,
-      });
-      const row = out.logits.toFloat32().slice(0, V);
-      logits.push(row);
-      tokens.push(choose(step, row));
-      state = out.state;
-      cacheIndex++;
-    }
-    return { logits, tokens };
+    return decodeLoop({
+      backend: this.backend,
+      hidden: this.hidden,
+      oracle: this.oracle,
+      lastRow: pre.out.logits.toFloat32().slice((S - 1) * V, S * V),
+      state: pre.out.state,
+      seqLen: S,
+      decodeAt: (c) => pre.positions.decodeAt(c),
+      extras: () => ({}),
+      steps,
+      choose,
+    });
   }
 
   /**

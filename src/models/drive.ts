@@ -1,0 +1,65 @@
+/**
+ * What every family's session does the same way over a Backend: say which capabilities the
+ * runtime lacks, and decode one token at a time from a prefill. A family supplies only what
+ * differs (its extra inputs, its positions, what its state is called in messages).
+ */
+import type { Backend, StateHandle } from "../backends/backend.ts";
+import type { Tensor } from "../tensor/tensor.ts";
+import type { Oracle } from "../oracle/oracle.ts";
+import { embedTokens } from "./embeds.ts";
+import type { Capability, DecodeRun } from "./session.ts";
+
+/** The capabilities a session lacks because its backend does, each with the reason; `state` names the family's decoder state. */
+export function missingFromBackend(backend: Backend, state: string): Partial<Record<Capability, string>> {
+  const caps = backend.capabilities;
+  const missing: Partial<Record<Capability, string>> = {};
+  if (!caps.ropeTables) missing.rope_tables = `${backend.name} does not expose its rotary tables`;
+  if (!caps.layerOutputs) missing.layer_outputs = `${backend.name} does not expose per-layer hidden states`;
+  if (!caps.isolatedLayers) missing.isolated_layers = `${backend.name} cannot feed one layer an external input`;
+  if (!caps.seededState) missing.seeded_state = `${backend.name} cannot load an external ${state}`;
+  return missing;
+}
+
+export interface DecodeLoop {
+  backend: Backend;
+  hidden: number;
+  oracle: Pick<Oracle, "manifestPath">;
+  /** The prefill's last logits row (step 0's) and its state, after `seqLen` tokens. */
+  lastRow: Float32Array;
+  state: StateHandle;
+  seqLen: number;
+  /** The host's position for the token fed at this cache index. */
+  decodeAt(cacheIndex: number): number[];
+  /** The family's extra inputs for a one-token step. */
+  extras(): Readonly<Record<string, Tensor>>;
+  steps: number;
+  /** The token fed after `step` (the argmax for greedy, the oracle's for teacher forcing). */
+  choose(step: number, logits: Float32Array): number;
+  /** A stale-cache host keeps the older state at this step: the token fed there is lost to later steps. */
+  dropStateAt?: number | null;
+}
+
+/** Feeds one token at a time after the prefill; logits row i predicts step i. */
+export async function decodeLoop(o: DecodeLoop): Promise<DecodeRun> {
+  const V = o.lastRow.length;
+  const logits: Float32Array[] = [o.lastRow];
+  const tokens: number[] = [o.choose(0, o.lastRow)];
+  let state = o.state;
+  let cacheIndex = o.seqLen;
+  for (let step = 1; step < o.steps; step++) {
+    const out = await o.backend.step({
+      inputsEmbeds: await embedTokens(o.backend, [tokens[step - 1] ?? 0], o.hidden, o.oracle),
+      seqLen: 1,
+      positionIds: Int32Array.from(o.decodeAt(cacheIndex)),
+      extras: o.extras(),
+      state,
+      wantLayers: false,
+    });
+    const row = out.logits.toFloat32().slice(0, V);
+    logits.push(row);
+    tokens.push(o.choose(step, row));
+    if (o.dropStateAt !== step) state = out.state;
+    cacheIndex++;
+  }
+  return { logits, tokens };
+}
