@@ -3,9 +3,10 @@
  * runtime lacks, and decode one token at a time from a prefill. A family supplies only what
  * differs (its extra inputs, its positions, what its state is called in messages).
  */
-import type { Backend, StateHandle } from "../backends/backend.ts";
-import type { Tensor } from "../tensor/tensor.ts";
-import type { Oracle } from "../oracle/oracle.ts";
+import type { Backend, StateHandle, VisionOutputs } from "../backends/backend.ts";
+import { NumgateError } from "../errors/numgate-error.ts";
+import type { Oracle, OracleDump } from "../oracle/oracle.ts";
+import { Tensor } from "../tensor/tensor.ts";
 import { embedTokens } from "./embeds.ts";
 import type { Capability, DecodeRun } from "./session.ts";
 
@@ -62,4 +63,50 @@ export async function decodeLoop(o: DecodeLoop): Promise<DecodeRun> {
     cacheIndex++;
   }
   return { logits, tokens };
+}
+
+/** Rows of [n, w] tensors stacked into one [sum n, w] tensor. */
+export function concatRows(ts: readonly Tensor[]): Tensor {
+  const width = ts[0]?.shape[1] ?? 0;
+  const data = new Float32Array(ts.reduce((a, t) => a + t.size, 0));
+  let off = 0;
+  for (const t of ts) {
+    data.set(t.toFloat32(), off);
+    off += t.size;
+  }
+  return Tensor.from("f32", [data.length / Math.max(1, width), width], data);
+}
+
+/**
+ * The vision tower over every image of a dump's prompt, once per image as ports run it (a
+ * fixed-grid tower cannot do otherwise), outputs concatenated in image order; null without images.
+ * A tower exported for one grid (`fixedGrid`) given another is an error naming both grids.
+ */
+export async function towerPerImage(backend: Backend, dump: OracleDump, prompt: string, fixedGrid: readonly number[] | undefined): Promise<VisionOutputs | null> {
+  if (!dump.has("inputs.pixel_values")) return null;
+  const pixels = dump.get("inputs.pixel_values");
+  const grids = dump.get("inputs.image_grid_thw").toNumbers();
+  const width = pixels.shape[1] ?? 0;
+  const all = pixels.toFloat32();
+  const outs: VisionOutputs[] = [];
+  let row = 0;
+  for (let k = 0; k < grids.length / 3; k++) {
+    const grid = grids.slice(3 * k, 3 * k + 3);
+    if (fixedGrid !== undefined && grid.some((g, i) => g !== fixedGrid[i])) {
+      throw new NumgateError(
+        "candidate_invalid",
+        `the candidate's vision tower was exported for grid (${fixedGrid.join(", ")}) but image ${k} of prompt "${prompt}" has grid (${grid.join(", ")}); export a tower for that grid or one with a dynamic grid`,
+        { field: "vision_grid" },
+      );
+    }
+    const rows = (grid[0] ?? 0) * (grid[1] ?? 0) * (grid[2] ?? 0);
+    outs.push(await backend.vision(Tensor.from("f32", [rows, width], all.slice(row * width, (row + rows) * width)), grid));
+    row += rows;
+  }
+  if (outs.length === 1) return outs[0] ?? null;
+  const levels = outs[0]?.extra.length ?? 0;
+  return {
+    embeds: concatRows(outs.map((o) => o.embeds)),
+    extra: Array.from({ length: levels }, (_, k) => concatRows(outs.map((o) => o.extra[k] as Tensor))),
+  };
 }

@@ -7,11 +7,11 @@ import type { OracleDump } from "../../oracle/oracle.ts";
 import { decodePosition, engineDecodePosition, enginePrefillPositions, hostShiftFor, mropeFrequencyPlanes, ropeInvFreq, type HostShift } from "../../rope/index.ts";
 import type { HostPositions, PortedPositions, PositionsSupport } from "../session.ts";
 import type { Qwen3VLOracleManifest, Qwen3VLRuntime } from "./manifest.ts";
-import { ropeIndexOfDump } from "./rope-index.ts";
+import { ropeIndexOfDump, type RopeIndexManifest } from "./rope-index.ts";
 
 const PLANE_INDEX = { T: 0, H: 1, W: 2 } as const;
 
-export function portPositions(m: Qwen3VLOracleManifest, dump: OracleDump): PortedPositions {
+export function portPositions(m: RopeIndexManifest, dump: OracleDump): PortedPositions {
   const r = ropeIndexOfDump(m, dump);
   return {
     batch: r.batchSize,

@@ -1,9 +1,14 @@
 /** transformers' get_rope_index (numgate's port) applied to the inputs stored in an oracle dump. */
 import type { OracleDump } from "../../oracle/oracle.ts";
 import { getRopeIndex, type RopeIndexResult } from "../../rope/index.ts";
-import type { Qwen3VLOracleManifest } from "./manifest.ts";
 
-export function ropeIndexOfDump(manifest: Qwen3VLOracleManifest, dump: OracleDump): RopeIndexResult {
+/** What get_rope_index needs of a manifest; Qwen3.5 shares Qwen3-VL's get_rope_index, and so this. */
+export interface RopeIndexManifest {
+  tokens: { image_token_id: number; video_token_id: number; vision_start_token_id: number };
+  vision: { spatial_merge_size: number };
+}
+
+export function ropeIndexOfDump(manifest: RopeIndexManifest, dump: OracleDump): RopeIndexResult {
   const ids = dump.get("inputs.input_ids");
   return getRopeIndex({
     family: "qwen3-vl",

@@ -13,7 +13,7 @@
  */
 import { relative } from "node:path";
 import type { Backend, GenerateResult, StateHandle, StepOutputs, VisionOutputs } from "../../backends/backend.ts";
-import { decodeLoop, missingFromBackend } from "../drive.ts";
+import { concatRows, decodeLoop, missingFromBackend, towerPerImage } from "../drive.ts";
 import { NumgateError } from "../../errors/numgate-error.ts";
 import { embedTokens } from "../embeds.ts";
 import { argmax } from "../../metrics/index.ts";
@@ -50,27 +50,8 @@ interface PromptState {
   generated?: Promise<GenerateResult>;
 }
 
-function concatRows(ts: readonly Tensor[]): Tensor {
-  const width = ts[0]?.shape[1] ?? 0;
-  const data = new Float32Array(ts.reduce((a, t) => a + t.size, 0));
-  let off = 0;
-  for (const t of ts) {
-    data.set(t.toFloat32(), off);
-    off += t.size;
-  }
-  return Tensor.from("f32", [data.length / Math.max(1, width), width], data);
-}
-
 function rows3(xs: readonly number[]): number[][] {
   return Array.from({ length: xs.length / 3 }, (_, i) => xs.slice(3 * i, 3 * i + 3));
-}
-
-function concatVision(outs: readonly VisionOutputs[]): VisionOutputs {
-  const levels = outs[0]?.extra.length ?? 0;
-  return {
-    embeds: concatRows(outs.map((o) => o.embeds)),
-    extra: Array.from({ length: levels }, (_, k) => concatRows(outs.map((o) => o.extra[k] as Tensor))),
-  };
 }
 
 export class Qwen3VLSession implements ModelSession {
@@ -182,33 +163,7 @@ export class Qwen3VLSession implements ModelSession {
 
   private towerOutputs(name: string): Promise<VisionOutputs | null> {
     const st = this.s(name);
-    st.vision ??= (async () => {
-      const { dump } = this.prompt(name);
-      if (!dump.has("inputs.pixel_values")) return null;
-      const pixels = dump.get("inputs.pixel_values");
-      const grids = dump.get("inputs.image_grid_thw").toNumbers();
-      const images = grids.length / 3;
-      // Ports run the tower once per image (fixed-grid towers cannot do otherwise), then concatenate.
-      const width = pixels.shape[1] ?? 0;
-      const all = pixels.toFloat32();
-      const fixed = this.candidate.vision_grid;
-      const outs: VisionOutputs[] = [];
-      let row = 0;
-      for (let k = 0; k < images; k++) {
-        const grid = grids.slice(3 * k, 3 * k + 3);
-        if (fixed !== undefined && grid.some((g, i) => g !== fixed[i])) {
-          throw new NumgateError(
-            "candidate_invalid",
-            `the candidate's vision tower was exported for grid (${fixed.join(", ")}) but image ${k} of prompt "${name}" has grid (${grid.join(", ")}); export a tower for that grid or one with a dynamic grid`,
-            { field: "vision_grid" },
-          );
-        }
-        const rows = (grid[0] ?? 0) * (grid[1] ?? 0) * (grid[2] ?? 0);
-        outs.push(await this.backend.vision(Tensor.from("f32", [rows, width], all.slice(row * width, (row + rows) * width)), grid));
-        row += rows;
-      }
-      return outs.length === 1 ? (outs[0] ?? null) : concatVision(outs);
-    })();
+    st.vision ??= towerPerImage(this.backend, this.prompt(name).dump, name, this.candidate.vision_grid);
     return st.vision;
   }
 

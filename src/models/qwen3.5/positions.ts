@@ -6,28 +6,13 @@
  * frequencies.
  */
 import type { OracleDump } from "../../oracle/oracle.ts";
-import { decodePosition, getRopeIndex, mropeFrequencyPlanes, ropeInvFreq, type RopeIndexResult } from "../../rope/index.ts";
+import { mropeFrequencyPlanes, ropeInvFreq } from "../../rope/index.ts";
+import { portPositions } from "../qwen3-vl/positions.ts";
+import { ropeIndexOfDump } from "../qwen3-vl/rope-index.ts";
 import type { HostPositions, PositionsSupport } from "../session.ts";
 import type { Qwen35OracleManifest, Qwen35Runtime } from "./manifest.ts";
 
 const PLANE_INDEX = { T: 0, H: 1, W: 2 } as const;
-
-export function ropeIndexOfDump(m: Qwen35OracleManifest, dump: OracleDump): RopeIndexResult {
-  const ids = dump.get("inputs.input_ids");
-  return getRopeIndex({
-    family: "qwen3-vl",
-    imageTokenId: m.tokens.image_token_id,
-    videoTokenId: m.tokens.video_token_id,
-    visionStartTokenId: m.tokens.vision_start_token_id,
-    spatialMergeSize: m.vision.spatial_merge_size,
-    batchSize: ids.shape[0] ?? 1,
-    seqLen: ids.shape[1] ?? 0,
-    inputIds: ids.toNumbers(),
-    mmTokenTypeIds: dump.get("inputs.mm_token_type_ids").toNumbers(),
-    attentionMask: dump.has("inputs.attention_mask") ? dump.get("inputs.attention_mask").toNumbers() : null,
-    imageGridThw: dump.has("inputs.image_grid_thw") ? dump.get("inputs.image_grid_thw").toNumbers() : null,
-  });
-}
 
 export function qwen35Positions(m: Qwen35OracleManifest, rt: Qwen35Runtime, dumpOf: (prompt: string) => OracleDump): PositionsSupport {
   const t = m.text;
@@ -41,19 +26,7 @@ export function qwen35Positions(m: Qwen35OracleManifest, rt: Qwen35Runtime, dump
   };
   return {
     planes: ["t", "h", "w"],
-    port: (dump) => {
-      const r = ropeIndexOfDump(m, dump);
-      return {
-        batch: r.batchSize,
-        seqLen: r.seqLen,
-        positionIds: r.positionIds,
-        deltas: [...r.mropePositionDeltas],
-        decodeAt: (row, step) => {
-          const p = decodePosition(r, row, step);
-          return [p, p, p];
-        },
-      };
-    },
+    port: (dump) => portPositions(m, dump),
     host: (prompt) => {
       let p = memo.get(prompt);
       if (p === undefined) {

@@ -9,7 +9,7 @@
  * `greedy.logits[1]` is the reference for one decode step from the oracle's prefill state.
  */
 import type { Backend, StepOutputs, VisionOutputs } from "../../backends/backend.ts";
-import { decodeLoop, missingFromBackend } from "../drive.ts";
+import { decodeLoop, missingFromBackend, towerPerImage } from "../drive.ts";
 import { NumgateError } from "../../errors/numgate-error.ts";
 import { embedTokens } from "../embeds.ts";
 import { argmax } from "../../metrics/index.ts";
@@ -89,38 +89,7 @@ export class Qwen35Session implements ModelSession {
   /** Merged image embeddings of every image of the prompt, in order; null without images. */
   private towerOutputs(name: string): Promise<Tensor | null> {
     const st = this.s(name);
-    st.vision ??= (async () => {
-      const { dump } = this.prompt(name);
-      if (!dump.has("inputs.pixel_values")) return null;
-      const pixels = dump.get("inputs.pixel_values");
-      const grids = dump.get("inputs.image_grid_thw").toNumbers();
-      const width = pixels.shape[1] ?? 0;
-      const all = pixels.toFloat32();
-      const fixed = this.candidate.vision_grid;
-      const parts: Float32Array[] = [];
-      let row = 0;
-      for (let k = 0; k < grids.length / 3; k++) {
-        const grid = grids.slice(3 * k, 3 * k + 3);
-        if (fixed !== undefined && grid.some((g, i) => g !== fixed[i])) {
-          throw new NumgateError(
-            "candidate_invalid",
-            `the candidate's vision tower was exported for grid (${fixed.join(", ")}) but image ${k} of prompt "${name}" has grid (${grid.join(", ")}); export a tower for that grid or one with a dynamic grid`,
-            { field: "vision_grid" },
-          );
-        }
-        const rows = (grid[0] ?? 0) * (grid[1] ?? 0) * (grid[2] ?? 0);
-        const out = await this.backend.vision(Tensor.from("f32", [rows, width], all.slice(row * width, (row + rows) * width)), grid);
-        parts.push(out.embeds.toFloat32());
-        row += rows;
-      }
-      const data = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-      let off = 0;
-      for (const p of parts) {
-        data.set(p, off);
-        off += p.length;
-      }
-      return Tensor.from("f32", [data.length / this.hidden, this.hidden], data);
-    })();
+    st.vision ??= towerPerImage(this.backend, this.prompt(name).dump, name, this.candidate.vision_grid).then((v) => v?.embeds ?? null);
     return st.vision;
   }
 
