@@ -106,6 +106,42 @@ def tiny_prompts(cfg, seed: int) -> list[dict]:
     return out
 
 
+def ready_model(model, cfg, args, train, t0: float):
+    """Loads --weights or trains --train-steps (on a GPU when there is one), then readies the model
+    for recording: the oracle itself is recorded on the CPU in true fp32 (no TF32, deterministic
+    kernels). Returns (model, train info or None, whether the head is tied)."""
+    train_info = None
+    if args.weights:
+        from safetensors.torch import load_file
+        missing, unexpected = model.load_state_dict(load_file(args.weights), strict=False)
+        log(f"loaded {args.weights}; missing {missing} unexpected {unexpected}")
+    elif args.train_steps > 0:
+        dev = "cuda" if torch.cuda.is_available() else "cpu"
+        model.to(dev)
+        torch.backends.cuda.matmul.allow_tf32 = True
+        train_info = train(model, cfg, args.train_steps, args.seed, dev, log)
+        train_info["device"] = dev
+        model.to("cpu")
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.set_float32_matmul_precision("highest")
+    model = model.float().eval()
+    tied = model.lm_head.weight.data_ptr() == model.model.language_model.embed_tokens.weight.data_ptr()
+    log(f"model ready in {time.time() - t0:.1f}s; tied head: {tied}")
+    return model, train_info, tied
+
+
+def save_fixture_weights(model, raw_cfg: dict, out: str, tied: bool) -> None:
+    """Tiny fixtures keep their weights next to the oracle so anyone can re-record them."""
+    from safetensors.torch import save_file
+    os.makedirs(os.path.join(out, "model"), exist_ok=True)
+    sd = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+    if tied:
+        sd.pop("lm_head.weight", None)
+    save_file(sd, os.path.join(out, "model", "model.safetensors"))
+    with open(os.path.join(out, "model", "config.json"), "w") as f:
+        json.dump(raw_cfg, f, indent=2)
+
+
 def render_tokens(names: list[str], ids: list[int]) -> str:
     parts, i = [], 0
     while i < len(ids):
@@ -140,39 +176,14 @@ def main() -> None:
     else:
         model, raw_cfg = build_from_config(args.config, args.seed)
     cfg = model.config
-    train_info = None
     if args.hf_id and (args.weights or args.train_steps):
         ap.error("--weights and --train-steps are for --config fixtures, not --hf-id checkpoints")
-    if args.weights:
-        from safetensors.torch import load_file
-        missing, unexpected = model.load_state_dict(load_file(args.weights), strict=False)
-        log(f"loaded {args.weights}; missing {missing} unexpected {unexpected}")
-    elif args.train_steps > 0:
-        dev = "cuda" if torch.cuda.is_available() else "cpu"
-        model.to(dev)
-        torch.backends.cuda.matmul.allow_tf32 = True
-        train_info = tiny_task.train(model, cfg, args.train_steps, args.seed, dev, log)
-        train_info["device"] = dev
-        model.to("cpu")
-    # The oracle itself is recorded on the CPU in true fp32 (no TF32, deterministic kernels).
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.set_float32_matmul_precision("highest")
-    model = model.float().eval()
+    model, train_info, tied = ready_model(model, cfg, args, tiny_task.train, t0)
     dev = "cpu"
-    tied = model.lm_head.weight.data_ptr() == model.model.language_model.embed_tokens.weight.data_ptr()
-    log(f"model ready in {time.time() - t0:.1f}s; tied head: {tied}")
 
     os.makedirs(args.out, exist_ok=True)
     if not args.hf_id:
-        # Tiny fixtures keep their weights next to the oracle so anyone can re-record them.
-        os.makedirs(os.path.join(args.out, "model"), exist_ok=True)
-        from safetensors.torch import save_file
-        sd = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-        if tied:
-            sd.pop("lm_head.weight", None)
-        save_file(sd, os.path.join(args.out, "model", "model.safetensors"))
-        with open(os.path.join(args.out, "model", "config.json"), "w") as f:
-            json.dump(raw_cfg, f, indent=2)
+        save_fixture_weights(model, raw_cfg, args.out, tied)
 
     if args.hf_id:
         prompts, render = hf_prompts(args.hf_id, args.image, args.prompt)

@@ -35,7 +35,7 @@ import qwen35_capture  # noqa: E402
 import qwen35_gdn  # noqa: E402
 import qwen35_task  # noqa: E402
 import tiny_task  # noqa: E402
-from record import hf_prompts, log, render_tokens, save_st  # noqa: E402
+from record import hf_prompts, log, ready_model, render_tokens, save_fixture_weights, save_st  # noqa: E402
 
 
 def build_from_config(config_path: str, seed: int):
@@ -94,35 +94,12 @@ def main() -> None:
     else:
         model, raw_cfg = build_from_config(args.config, args.seed)
     cfg = model.config
-    train_info = None
-    if args.weights:
-        from safetensors.torch import load_file
-        missing, unexpected = model.load_state_dict(load_file(args.weights), strict=False)
-        log(f"loaded {args.weights}; missing {missing} unexpected {unexpected}")
-    elif args.train_steps > 0:
-        dev = "cuda" if torch.cuda.is_available() else "cpu"
-        model.to(dev)
-        torch.backends.cuda.matmul.allow_tf32 = True
-        train_info = qwen35_task.train(model, cfg, args.train_steps, args.seed, dev, log)
-        train_info["device"] = dev
-        model.to("cpu")
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.set_float32_matmul_precision("highest")
-    model = model.float().eval()
+    model, train_info, tied = ready_model(model, cfg, args, qwen35_task.train, t0)
     dev = "cpu"
-    tied = model.lm_head.weight.data_ptr() == model.model.language_model.embed_tokens.weight.data_ptr()
-    log(f"model ready in {time.time() - t0:.1f}s; tied head: {tied}")
 
     os.makedirs(args.out, exist_ok=True)
     if not args.hf_id:
-        from safetensors.torch import save_file
-        os.makedirs(os.path.join(args.out, "model"), exist_ok=True)
-        sd = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-        if tied:
-            sd.pop("lm_head.weight", None)
-        save_file(sd, os.path.join(args.out, "model", "model.safetensors"))
-        with open(os.path.join(args.out, "model", "config.json"), "w") as f:
-            json.dump(raw_cfg, f, indent=2)
+        save_fixture_weights(model, raw_cfg, args.out, tied)
 
     if args.hf_id:
         prompts, render = hf_prompts(args.hf_id, args.image, args.prompt)
