@@ -3,20 +3,17 @@
  * and return the report's Run. Setup failures (bad spec, missing oracle, unloadable graph) come
  * back as an `error` Run that names the file and field, so the caller still writes reports.
  */
-import { resolve } from "node:path";
-import { openBackend } from "../backends/registry.ts";
-import { candidateFiles, loadCandidate } from "../candidate/candidate.ts";
+import { candidateFiles } from "../candidate/candidate.ts";
 import { NumgateError, isNumgateError } from "../errors/numgate-error.ts";
 import { runLadder, runVerdict } from "../ladder/run.ts";
 import type { RungSpec } from "../spec/ladder.ts";
 import { sha256File } from "../files/hash.ts";
 import { familyNamed } from "../models/registry.ts";
 import { Oracle } from "../oracle/oracle.ts";
-import { loadJsonFile } from "../spec/json.ts";
 import { gateUnit, type GateRun as Run, type GateRung as Rung } from "../gates/registry.ts";
 import type { FileHash, FileRole } from "../verdicts/rung.ts";
 import { reportDuration } from "../verdicts/timing.ts";
-import { sessionOpener } from "./open-session.ts";
+import { openCandidateSession, outsideRoots, sessionOpener } from "./open-session.ts";
 import { planRungs, rel, resolveCandidate, resolveSpec, type ResolvedSpec } from "./resolve.ts";
 import { recordEstimateLines } from "./record-cost.ts";
 
@@ -78,10 +75,9 @@ export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
       if (!rungIds.includes(id)) throw new NumgateError("unknown_rung", `no rung "${id}" in ladder ${r.ladder.name} (rungs: ${rungIds.join(", ")})`, { field: "--rung" });
     }
     const family = familyNamed(r.spec.family, { file: rel(r.specPath), field: "family" });
-    const outsideRoots = r.spec.allow_paths_outside.map((p) => resolve(r.root, p));
     let oracle: Oracle;
     try {
-      oracle = Oracle.open(r.oracleDir, family.oracleSchema, outsideRoots);
+      oracle = Oracle.open(r.oracleDir, family.oracleSchema, outsideRoots(r));
     } catch (e) {
       if (isNumgateError(e) && e.code === "oracle_not_recorded") {
         const how = r.spec.record_command ?? `python3 oracles/record/record.py --name ${r.spec.model} --out ${r.spec.oracle} ...`;
@@ -93,25 +89,15 @@ export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
       }
       throw e;
     }
-    const candidate = loadCandidate(cand.manifestPath, outsideRoots);
-    if (candidate.manifest.model !== r.spec.model) {
-      throw new NumgateError("candidate_invalid", `this candidate is a build of "${candidate.manifest.model}", but the spec gates "${r.spec.model}"`, {
-        file: rel(cand.manifestPath),
-        field: "model",
-      });
-    }
     if (oracle.manifest.model !== r.spec.model) {
       throw new NumgateError("oracle_invalid", `this oracle was recorded for "${oracle.manifest.model}", but the spec gates "${r.spec.model}"`, {
         file: rel(oracle.manifestPath),
         field: "model",
       });
     }
-    // The family's part of the candidate manifest, read with its schema so messages name file and field.
-    const candidatePart = loadJsonFile(rel(cand.manifestPath), family.candidateSchema, "candidate manifest");
-    const backend = await openBackend(candidate, family.shape(oracle.manifest), req.root, req.executionProvider === undefined ? {} : { executionProvider: req.executionProvider });
+    const { candidate, backend, session } = await openCandidateSession(r, family, oracle, cand, req.executionProvider);
     const loadSeconds = (performance.now() - t0) / 1000;
     try {
-      const session = family.openSession(backend, oracle, candidatePart);
       const known = oracle.prompts.map((p) => p.name);
       const prompts = r.spec.prompts ?? known;
       for (const p of prompts) {
@@ -123,7 +109,7 @@ export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
         prompts,
         // A candidate given by path is reopened by its path; one of the spec, by its name.
         candidate: r.spec.candidates[cand.name] === undefined ? cand.manifestPath : cand.name,
-        openSession: sessionOpener(req.root, req.model),
+        openSession: sessionOpener(r, family, oracle),
         producer: `${rel(cand.manifestPath)} (${backend.name})`,
         ...(req.onRungStart === undefined ? {} : { onRungStart: req.onRungStart }),
         ...(req.onRungDone === undefined ? {} : { onRungDone: req.onRungDone }),

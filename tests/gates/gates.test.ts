@@ -98,11 +98,11 @@ describe("layers gate", () => {
   });
 
   it("isolated: always runs every layer on the oracle's input, and fp32 passes there too", async () => {
-    const open = sessionOpener(ROOT, "qwen3-vl-tiny");
+    const r = resolveSpec(ROOT, "qwen3-vl-tiny");
+    const oracle = Oracle.open(r.oracleDir, familyNamed("qwen3-vl").oracleSchema);
+    const open = sessionOpener(r, familyNamed("qwen3-vl"), oracle);
     const { session, close } = await open("fp32");
     try {
-      const r = resolveSpec(ROOT, "qwen3-vl-tiny");
-      const oracle = Oracle.open(r.oracleDir, familyNamed("qwen3-vl").oracleSchema);
       const out = await layersGate({ session, oracle, thresholds: { min_cos: 0.99999, min_cos_worst_row: 0.9999 }, options: { isolated: "always" }, prompts: [MM, TEXT], candidate: "fp32" });
       expect(out.verdict).toBe("pass");
       for (const p of out.prompts) {
