@@ -111,6 +111,8 @@ export interface StepOutputs {
 export interface BackendOpenOptions {
   /** Execution provider (`--ep`), overriding the candidate manifest's. */
   executionProvider?: string;
+  /** Intra-op threads for in-process runtimes (`--threads`); 1 when not given. */
+  threads?: number;
 }
 
 /** A prompt as the runtime's own generate() takes it: token ids, mask, and image inputs. */

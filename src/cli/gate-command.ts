@@ -18,6 +18,7 @@ export interface GateCommandOptions {
   shard?: string;
   quiet?: boolean;
   ep?: string;
+  threads?: number;
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -34,6 +35,12 @@ function shardOption(value: string): string {
   return value;
 }
 
+function threadsOption(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number of threads (1 or more), got "${value}"`);
+  return n;
+}
+
 export function registerGateCommand(program: Command, root: string): void {
   program
     .command("gate")
@@ -47,6 +54,7 @@ export function registerGateCommand(program: Command, root: string): void {
     .option("--shard <i/n>", "run the i-th of n slices of the (model, candidate) work list", shardOption)
     .option("-q, --quiet", "no progress or summary on the console (reports are still written)")
     .option("--ep <provider>", "execution provider for onnxruntime candidates: cpu, cuda, coreml, webgpu (where the installed onnxruntime-node has it)")
+    .option("--threads <n>", "intra-op threads for onnxruntime candidates (default 1: reductions in one fixed order; more is faster at real model sizes and recorded in the report)", threadsOption)
     .action(async (models: string[], opts: GateCommandOptions) => {
       const { gateCommand } = await import("./gate-run.ts");
       const r = await gateCommand(root, models, opts);

@@ -152,6 +152,7 @@ async function gateAndReport(
       ...(item.candidate === undefined ? {} : { candidate: item.candidate }),
       keepGoing: opts.keepGoing === true,
       ...(opts.ep === undefined ? {} : { executionProvider: opts.ep }),
+      ...(opts.threads === undefined ? {} : { threads: opts.threads }),
       ...(opts.rung === undefined || opts.rung.length === 0 ? {} : { only: opts.rung }),
       onRungStart: (rung, i, total) => {
         if (opts.quiet !== true) progress.start({ run: runId, rung: rung.id, kind: rung.kind, index: i + 1, total });

@@ -175,6 +175,7 @@ function runHtml(run: Run, ri: number): string {
     `<dl class="kv"><dt>model</dt><dd>${h(run.model)}</dd><dt>candidate</dt><dd>${h(run.candidate)}</dd>` +
     `<dt>gate spec</dt><dd><code>${h(run.spec_file)}</code></dd><dt>ladder</dt><dd>${h(run.ladder)} (<code>${h(run.ladder_file)}</code>)</dd>` +
     `<dt>oracle</dt><dd><code>${h(run.oracle.dir)}</code> — ${h(run.oracle.source)}; transformers ${h(run.oracle.transformers)}, torch ${h(run.oracle.torch)}</dd>` +
+    (run.backend === undefined ? "" : `<dt>backend</dt><dd>${h(run.backend)}</dd>`) +
     `<dt>duration</dt><dd>${formatSeconds(run.duration_s)} s</dd></dl>` +
     (run.error === undefined ? "" : `<p class="setup-error"><strong>could not start:</strong> <code>${h(run.error.code)}</code> ${h(run.error.message)}</p>`) +
     run.rungs.map((r, gi) => rungHtml(run, r, ri, gi)).join("") +

@@ -151,6 +151,7 @@ function runProperties(report: Report, run: Run): [string, string][] {
     ["oracle.source", run.oracle.source],
     ["oracle.transformers", run.oracle.transformers],
     ["oracle.torch", run.oracle.torch],
+    ...(run.backend === undefined ? [] : [["backend", run.backend] as [string, string]]),
   );
   for (const f of run.files) props.push([`sha256:${f.role}:${f.path}`, f.sha256]);
   return props;

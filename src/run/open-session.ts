@@ -6,7 +6,7 @@
  * engine_vs_reference: a second build), so every build is held to the same checks.
  */
 import { resolve } from "node:path";
-import type { Backend } from "../backends/backend.ts";
+import type { Backend, BackendOpenOptions } from "../backends/backend.ts";
 import { openBackend } from "../backends/registry.ts";
 import { loadCandidate, type Candidate } from "../candidate/candidate.ts";
 import { NumgateError } from "../errors/numgate-error.ts";
@@ -27,7 +27,7 @@ export function outsideRoots(r: ResolvedSpec): string[] {
   return r.spec.allow_paths_outside.map((p) => resolve(r.root, p));
 }
 
-export async function openCandidateSession(r: ResolvedSpec, family: AnyFamily, oracle: Oracle, cand: ResolvedCandidate, executionProvider?: string): Promise<CandidateSession> {
+export async function openCandidateSession(r: ResolvedSpec, family: AnyFamily, oracle: Oracle, cand: ResolvedCandidate, options: BackendOpenOptions = {}): Promise<CandidateSession> {
   const candidate = loadCandidate(cand.manifestPath, outsideRoots(r));
   if (candidate.manifest.model !== r.spec.model) {
     throw new NumgateError("candidate_invalid", `this candidate is a build of "${candidate.manifest.model}", but the spec gates "${r.spec.model}"`, {
@@ -37,7 +37,7 @@ export async function openCandidateSession(r: ResolvedSpec, family: AnyFamily, o
   }
   // The family's part of the candidate manifest, read with its schema so messages name file and field.
   const part = loadJsonFile(rel(cand.manifestPath), family.candidateSchema, "candidate manifest");
-  const backend = await openBackend(candidate, family.shape(oracle.manifest), r.root, executionProvider === undefined ? {} : { executionProvider });
+  const backend = await openBackend(candidate, family.shape(oracle.manifest), r.root, options);
   try {
     return { candidate, backend, session: family.openSession(backend, oracle, part) };
   } catch (e) {

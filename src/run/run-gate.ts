@@ -27,6 +27,8 @@ export interface GateRunRequest {
   only?: readonly string[];
   /** Execution provider for the backend (`--ep`), overriding the candidate manifest's. */
   executionProvider?: string;
+  /** Intra-op threads for onnxruntime backends (`--threads`). */
+  threads?: number;
   onRungStart?: (rung: RungSpec, index: number, total: number) => void;
   onRungDone?: (rung: Rung, index: number, total: number) => void;
 }
@@ -95,7 +97,10 @@ export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
         field: "model",
       });
     }
-    const { candidate, backend, session } = await openCandidateSession(r, family, oracle, cand, req.executionProvider);
+    const { candidate, backend, session } = await openCandidateSession(r, family, oracle, cand, {
+      ...(req.executionProvider === undefined ? {} : { executionProvider: req.executionProvider }),
+      ...(req.threads === undefined ? {} : { threads: req.threads }),
+    });
     const loadSeconds = (performance.now() - t0) / 1000;
     try {
       const known = oracle.prompts.map((p) => p.name);
@@ -133,6 +138,7 @@ export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
         ladder: r.ladder.name,
         ladder_file: rel(r.ladderPath),
         oracle: { dir: rel(r.oracleDir), transformers: m.recorder.transformers, torch: m.recorder.torch, source },
+        backend: backend.name,
         files,
         verdict: runVerdict(result.rungs),
         duration_s: reportDuration(total),

@@ -86,6 +86,8 @@ export function runSchema<R extends z.ZodType<{ id: string; depends_on: string[]
       ladder: z.string(),
       ladder_file: z.string(),
       oracle: OracleInfoSchema,
+      /** What ran the candidate: runtime, layout, execution provider and threads where not the default. */
+      backend: z.string().optional(),
       /** Sorted by path. */
       files: z.array(FileHashSchema),
       verdict: RunVerdictSchema,

@@ -61,7 +61,7 @@ let runs: {
 beforeAll(() => {
   runs = {
     fp32: gate(),
-    someRungs: gate("--rung", "positions,vision", "-r", "layers"),
+    someRungs: gate("--rung", "positions,vision", "-r", "layers", "--threads", "2"),
     layersOnly: gate("--rung", "layers"),
     int8: gate("--candidate", "int8"),
     unknownModel: gate("no-such-model"),
@@ -102,6 +102,8 @@ describe("numgate gate (default: qwen3-vl-tiny / fp32)", () => {
     expect(run.rungs.map((g) => g.verdict)).toEqual(RUNG_IDS.map(() => "pass"));
     // Every input that decided the verdict is hashed.
     expect(run.files.map((f) => f.role)).toEqual(expect.arrayContaining(["spec", "ladder", "oracle", "candidate"]));
+    // What ran it, without a provider note on the defaults (cpu, one thread).
+    expect(run.backend).toBe("onnxruntime-node (numgate layout)");
   });
 
   it("junit.xml and report.html agree: no failures or errors", async () => {
@@ -126,6 +128,7 @@ describe("numgate gate --rung", () => {
     expect(g.r.stderr).toContain(`[2/3] ${MODEL}/fp32 vision PASS`);
     expect(g.r.stderr).toContain(`[3/3] ${MODEL}/fp32 layers PASS`);
     const run = report(g).runs[0]!;
+    expect(run.backend).toBe("onnxruntime-node (numgate layout, cpu (threads=2))");
     expect(run.rungs.map((x) => x.id)).toEqual(["positions", "vision", "layers"]);
     // Dependencies that are in the run are kept: layers still points at positions and vision.
     expect(ladderDeps.get("layers")).toEqual(["positions", "vision"]);

@@ -46,7 +46,7 @@ export async function openOnnxBackend(candidate: Candidate, shape: ModelShape, _
   const provider = chooseProvider(options.executionProvider ?? candidate.manifest.execution_provider, {
     file: manifest,
     field: options.executionProvider === undefined ? "execution_provider" : "--ep",
-  });
+  }, options.threads);
   const load: Record<string, string> = {};
   let layerTensors: { names: string[]; how: string } | { reason: string } | undefined;
   const decoder = files["decoder"];

@@ -12,6 +12,8 @@ export interface ProviderChoice {
   name: Provider;
   /** Options passed to onnxruntime with the provider (recorded in the report). */
   options: Readonly<Record<string, string | number | boolean>>;
+  /** onnxruntime's intra-op threads (recorded in the report beside the options). */
+  threads: number;
 }
 
 /**
@@ -23,16 +25,16 @@ export function availableProviders(): string[] {
   return list.filter((b) => b.bundled).map((b) => b.name);
 }
 
-export function chooseProvider(name: string | undefined, where: { file?: string; field?: string } = {}): ProviderChoice {
+export function chooseProvider(name: string | undefined, where: { file?: string; field?: string } = {}, threads = 1): ProviderChoice {
   const want = name ?? "cpu";
   const have = availableProviders();
   if (!(PROVIDERS as readonly string[]).includes(want) || !have.includes(want)) {
     throw new NumgateError("candidate_invalid", `execution provider "${want}" is not available in this onnxruntime-node (available: ${have.join(", ")})`, where);
   }
-  return { name: want as Provider, options: {} };
+  return { name: want as Provider, options: {}, threads };
 }
 
 export function describeProvider(p: ProviderChoice): string {
-  const opts = Object.entries(p.options);
+  const opts = Object.entries({ ...p.options, ...(p.threads === 1 ? {} : { threads: p.threads }) });
   return opts.length === 0 ? p.name : `${p.name} (${opts.map(([k, v]) => `${k}=${v}`).join(", ")})`;
 }

@@ -34,8 +34,9 @@ export class OnnxRunner {
     const opts: ort.InferenceSession.SessionOptions = {
       executionProviders: [ep as ort.InferenceSession.ExecutionProviderConfig],
       graphOptimizationLevel: "all",
-      // Determinism beats speed for a gate: one intra-op thread keeps reductions in a fixed order.
-      intraOpNumThreads: 1,
+      // Determinism beats speed for a gate: one intra-op thread (the default) keeps reductions in a
+      // fixed order; --threads trades that for speed where a model is too large for one core.
+      intraOpNumThreads: provider?.threads ?? 1,
       interOpNumThreads: 1,
     };
     const sessions = new Map<string, ort.InferenceSession>();

@@ -10,7 +10,7 @@ import * as ort from "onnxruntime-node";
 import { NumgateError } from "../../../errors/numgate-error.ts";
 import { Tensor } from "../../../tensor/tensor.ts";
 import type { Backend, BackendCapabilities, ModelShape, StateHandle, StepInputs, StepOutputs, VisionOutputs } from "../../backend.ts";
-import type { ProviderChoice } from "../providers.ts";
+import { describeProvider, type ProviderChoice } from "../providers.ts";
 import type { OnnxRunner } from "../runner.ts";
 import { floatTensor, requireInputs, toOrt } from "../tensors.ts";
 
@@ -73,7 +73,7 @@ export class KvDecoderBackend implements Backend {
       droppedInputs: dropped,
     };
     this.executionProvider = o.provider;
-    this.name = `${o.runtime} (${o.layout} layout, ${o.provider.name})`;
+    this.name = `${o.runtime} (${o.layout} layout, ${describeProvider(o.provider)})`;
   }
 
   get inferenceSeconds(): number {

@@ -14,6 +14,7 @@ import { NumgateError } from "../../../errors/numgate-error.ts";
 import { Tensor } from "../../../tensor/tensor.ts";
 import type { Backend, BackendCapabilities, ModelShape, StateHandle, StateTensorSpec, StepInputs, StepOutputs, VisionOutputs } from "../../backend.ts";
 import type { OnnxRunner } from "../runner.ts";
+import { describeProvider, type ProviderChoice } from "../providers.ts";
 import { floatTensor, requireInputs, toOrt } from "../tensors.ts";
 import type { OnnxLayout } from "./layout.ts";
 
@@ -28,7 +29,7 @@ interface StackedState extends StateHandle {
 }
 
 class NumgateLayoutBackend implements Backend {
-  readonly name = "onnxruntime-node (numgate layout)";
+  readonly name: string;
   readonly capabilities: BackendCapabilities;
   /** The state roles this model has, each with its layers in order. */
   private readonly roles: Map<Role, StateTensorSpec[]>;
@@ -36,7 +37,12 @@ class NumgateLayoutBackend implements Backend {
   constructor(
     private readonly runner: OnnxRunner,
     private readonly shape: ModelShape,
+    provider?: ProviderChoice,
   ) {
+    // The provider is named only where it is not the default (cpu, one thread), so reports of
+    // default runs read as they always have.
+    const custom = provider !== undefined && describeProvider(provider) !== "cpu";
+    this.name = `onnxruntime-node (numgate layout${custom ? `, ${describeProvider(provider as ProviderChoice)}` : ""})`;
     this.roles = new Map();
     for (const role of ROLES) {
       const specs = shape.state.filter((s) => s.role === role);
@@ -168,5 +174,5 @@ class NumgateLayoutBackend implements Backend {
 export const numgateLayout: OnnxLayout = {
   name: "numgate",
   roles: ["embed", "vision", "decoder"],
-  open: (runner, shape) => new NumgateLayoutBackend(runner, shape),
+  open: (runner, shape, options) => new NumgateLayoutBackend(runner, shape, options?.provider),
 };
