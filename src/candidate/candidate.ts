@@ -41,5 +41,16 @@ function filesUnder(p: string): string[] {
 }
 
 export function candidateFiles(c: Candidate): string[] {
-  return [c.manifestPath, ...new Set(Object.values(c.paths).flatMap(filesUnder))];
+  return [c.manifestPath, ...new Set(Object.values(c.paths).flatMap(filesUnder).flatMap((f) => [f, ...externalData(f)]))];
+}
+
+/**
+ * The weights file beside a graph stored with external data, by the names exporters give it
+ * (torch's and onnxruntime-genai's `<graph>.onnx.data`, Optimum's `<graph>.onnx_data`): a model
+ * over 2 GB keeps its weights there, and a hash of the graph alone would not pin them. Found by
+ * name rather than by parsing the graph, which for an inline model means reading gigabytes.
+ */
+function externalData(graph: string): string[] {
+  if (!graph.endsWith(".onnx")) return [];
+  return [`${graph}.data`, `${graph}_data`].filter((f) => existsSync(f) && statSync(f).isFile());
 }

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { openBackend } from "../../src/backends/registry.ts";
-import { loadCandidate } from "../../src/candidate/candidate.ts";
+import { candidateFiles, loadCandidate } from "../../src/candidate/candidate.ts";
 import { isNumgateError, type NumgateError } from "../../src/errors/numgate-error.ts";
 import type { ModelShape } from "../../src/backends/backend.ts";
 
@@ -49,6 +49,15 @@ describe("candidate loader", () => {
   it("resolves graph files by role next to the manifest", () => {
     const c = loadCandidate(manifest("ok", { files: { decoder: "decoder.onnx" } }));
     expect(c.paths["decoder"]).toBe(join(dir, "decoder.onnx"));
+  });
+
+  it("a graph's external-data weights file is among the files hashed for the report", () => {
+    mkdirSync(join(dir, "big"), { recursive: true });
+    for (const f of ["decoder.onnx", "decoder.onnx.data", "embed.onnx", "embed.onnx_data", "vision.onnx", "unrelated.data"]) writeFileSync(join(dir, "big", f), "");
+    const c = loadCandidate(manifest("big/c", { files: { decoder: "decoder.onnx", embed: "embed.onnx", vision: "vision.onnx" } }));
+    expect(candidateFiles(c).map((f) => f.slice(dir.length + 1)).sort()).toEqual(
+      ["big/c.json", "big/decoder.onnx", "big/decoder.onnx.data", "big/embed.onnx", "big/embed.onnx_data", "big/vision.onnx"],
+    );
   });
 
   it("a missing graph names the manifest field", () => {
