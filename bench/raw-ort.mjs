@@ -6,7 +6,11 @@
  * reports). Inputs come from the oracle dumps, positions included (numgate computes those itself;
  * for a healthy candidate they are the same numbers).
  *
- *   node bench/raw-ort.mjs [candidate.json]     (default: the tiny model's fp32 candidate)
+ *   node bench/raw-ort.mjs [candidate.json [oracle-dir]]   (default: the tiny model's fp32 candidate)
+ *
+ * RAW_ORT_THREADS=n runs onnxruntime with n intra-op threads (numgate's `--threads n`). The last
+ * line is JSON: seconds per group of passes (load, vision, prefill, seeded, teacher, greedy), the
+ * raw inference each rung of numgate's ladder needs.
  *
  * Passes per prompt, as src/models/qwen3-vl/session.ts memoises them across the rungs:
  *   vision once per image; embed + one prefill; one seeded decode step from the oracle's cache
@@ -24,7 +28,7 @@ import { fileURLToPath } from "node:url";
 import * as ort from "onnxruntime-node";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const ORACLE = join(ROOT, "oracles", "qwen3-vl-tiny");
+const ORACLE = resolve(process.argv[3] ?? join(ROOT, "oracles", "qwen3-vl-tiny"));
 const TEACHER_FORCED_STEPS = 16;
 const GREEDY_STEPS = 24;
 
@@ -58,11 +62,24 @@ const { num_layers: L, num_kv_heads: kvHeads, head_dim: headDim, hidden_size: H,
 const imageTokenId = manifest.tokens.image_token_id;
 
 // The options of src/backends/onnx/onnx-backend.ts.
-const sessionOptions = { executionProviders: ["cpu"], graphOptimizationLevel: "all", intraOpNumThreads: 1, interOpNumThreads: 1 };
+const threads = Number(process.env.RAW_ORT_THREADS ?? 1);
+const sessionOptions = { executionProviders: ["cpu"], graphOptimizationLevel: "all", intraOpNumThreads: threads, interOpNumThreads: 1 };
+const seconds = { load: 0, vision: 0, prefill: 0, isolated: 0, seeded: 0, teacher: 0, greedy: 0 };
+const t0 = performance.now();
 const graph = (role) => join(dirname(candidatePath), candidate.files[role]);
 const embedSession = await ort.InferenceSession.create(graph("embed"), sessionOptions);
 const visionSession = await ort.InferenceSession.create(graph("vision"), sessionOptions);
 const decoderSession = await ort.InferenceSession.create(graph("decoder"), sessionOptions);
+seconds.load = (performance.now() - t0) / 1000;
+/** Adds the wall time of `f` to a bucket. */
+async function timed(bucket, f) {
+  const t = performance.now();
+  try {
+    return await f();
+  } finally {
+    seconds[bucket] += (performance.now() - t) / 1000;
+  }
+}
 const canIsolate = decoderSession.inputNames.includes("isolate_layer");
 const isolateEveryLayer = canIsolate && process.env.RAW_ORT_ISOLATE === "1";
 
@@ -136,9 +153,9 @@ for (const prompt of manifest.prompts) {
     for (let k = 0; k < grids.length / 3; k++) {
       const rows = grids[3 * k] * grids[3 * k + 1] * grids[3 * k + 2];
       runs.vision++;
-      const out = await visionSession.run({
+      const out = await timed("vision", () => visionSession.run({
         [visionSession.inputNames[0]]: new ort.Tensor("float32", pixels.data.slice(row * width, (row + rows) * width), [rows, width]),
-      });
+      }));
       row += rows;
       const [embeds, ...levels] = visionSession.outputNames.map((n) => out[n].data);
       const imageSlots = slots.splice(0, embeds.length / H);
@@ -147,13 +164,13 @@ for (const prompt of manifest.prompts) {
     }
   }
 
-  const prefill = await decode({ inputsEmbeds, seqLen: S, positions: prefillPositions, deepstack, cache: null });
+  const prefill = await timed("prefill", () => decode({ inputsEmbeds, seqLen: S, positions: prefillPositions, deepstack, cache: null }));
 
   // layers rung with isolated: always: each layer run on the oracle's input to it.
   if (isolateEveryLayer) {
     for (let layer = 0; layer < L; layer++) {
       const input = dump.get(layer === 0 ? "decoder.inputs_embeds" : `decoder.hidden.${layer - 1}`).data;
-      await decode({ inputsEmbeds, seqLen: S, positions: prefillPositions, deepstack, cache: null, isolate: { layer, input } });
+      await timed("isolated", () => decode({ inputsEmbeds, seqLen: S, positions: prefillPositions, deepstack, cache: null, isolate: { layer, input } }));
     }
   }
 
@@ -161,18 +178,18 @@ for (const prompt of manifest.prompts) {
   const oracleGreedy = Array.from(dump.get("greedy.tokens").data, Number);
   const seedKeys = dump.get("cache.keys");
   const seedValues = dump.get("cache.values");
-  await decode({
+  await timed("seeded", async () => decode({
     inputsEmbeds: await embed([oracleGreedy[0]]),
     seqLen: 1,
     positions: decodePositions(0),
     deepstack: new Float32Array(K * H),
     cache: { keys: new ort.Tensor("float32", seedKeys.data, seedKeys.shape), values: new ort.Tensor("float32", seedValues.data, seedValues.shape) },
-  });
+  }));
 
   // teacher_forced and greedy rungs, both continuing from the one prefill.
   const forced = Array.from(dump.get("teacher.tokens").data, Number);
-  await decodeRun(prefill, S, decodePositions, Math.min(TEACHER_FORCED_STEPS, forced.length), (step) => forced[step]);
-  const greedy = await decodeRun(prefill, S, decodePositions, GREEDY_STEPS, (_step, row) => argmax(row));
+  await timed("teacher", () => decodeRun(prefill, S, decodePositions, Math.min(TEACHER_FORCED_STEPS, forced.length), (step) => forced[step]));
+  const greedy = await timed("greedy", () => decodeRun(prefill, S, decodePositions, GREEDY_STEPS, (_step, row) => argmax(row)));
   if (greedy.some((t, i) => t !== oracleGreedy[i])) {
     mismatches++;
     process.stderr.write(`raw-ort: ${prompt.name}: greedy tokens ${greedy.join(" ")} differ from the oracle's ${oracleGreedy.join(" ")}\n`);
@@ -181,4 +198,5 @@ for (const prompt of manifest.prompts) {
 
 await Promise.all([embedSession.release(), visionSession.release(), decoderSession.release()]);
 process.stdout.write(`raw-ort: ${manifest.prompts.length} prompts, ${runs.vision} vision, ${runs.embed} embed, ${runs.decoder} decoder passes${mismatches === 0 ? ", greedy as the oracle" : ""}\n`);
+process.stdout.write(`${JSON.stringify({ threads, seconds: Object.fromEntries(Object.entries(seconds).map(([k, v]) => [k, Math.round(v * 1000) / 1000])) })}\n`);
 process.exitCode = mismatches === 0 ? 0 : 1;

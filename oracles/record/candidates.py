@@ -15,7 +15,6 @@ import copy
 import json
 import os
 
-import numpy as np
 import torch
 
 import export_onnx as ex
@@ -28,9 +27,51 @@ def _write(path: str, obj: dict) -> None:
         f.write("\n")
 
 
-def export_all(model, cfg, recorded: dict, prompts: list[dict], out_dir: str, model_name: str, versions: dict, log) -> None:
+# The host runtime of numgate's own exports: positions from the engine's formula, decode positions
+# offset by the rope delta, every KV entry appended.
+ENGINE_RUNTIME = {"positions": "engine-formula", "text_shift_bias": 0, "decode_positions": "rope-delta", "stale_kv_step": None}
+
+
+def _manifest(name: str, model_name: str, desc: str, healthy: bool, fault, files: dict, grid, exporters: dict,
+              versions: dict, runtime: dict) -> dict:
     import onnx
     import onnxruntime
+    return {"format": "numgate.candidate", "version": 1, "name": name, "model": model_name, "backend": "onnx",
+            "description": desc, "healthy": healthy, "fault": fault, "files": files, "vision_grid": grid,
+            "exporters": {"embed": "torchscript", "vision": "torchscript",
+                          "decoder": exporters.get(files["decoder"].removesuffix(".onnx"), "unknown"), "opset": 18},
+            "versions": {**versions, "onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__},
+            "runtime": runtime}
+
+
+def export_fp32(model, cfg, prompts: list[dict], out_dir: str, model_name: str, versions: dict, log) -> None:
+    """The healthy fp32 build alone, as a real-size model gets it: no planted faults, no calibration and
+    no Python-side check (numgate gates it). Graphs past 2 GB keep their weights in `<graph>.data`."""
+    import time
+    cdir = os.path.join(out_dir, "candidates")
+    os.makedirs(cdir, exist_ok=True)
+    mm_prompt = next(p for p in prompts if p["pixel_values"] is not None)
+    grid = mm_prompt["image_grid_thw"][0]
+    t0 = time.time()
+    ex.export_embed(model, os.path.join(cdir, "embed.onnx"))
+    ex.finish_graph(os.path.join(cdir, "embed.onnx"))
+    log(f"  embed.onnx in {time.time() - t0:.1f}s")
+    t1 = time.time()
+    ex.export_vision(model.model.visual, grid, mm_prompt["pixel_values"], os.path.join(cdir, "vision-fp32.onnx"))
+    ex.finish_graph(os.path.join(cdir, "vision-fp32.onnx"))
+    log(f"  vision-fp32.onnx in {time.time() - t1:.1f}s")
+    t2 = time.time()
+    path = os.path.join(cdir, "decoder-fp32.onnx")
+    exporters = {"decoder-fp32": ex.export_decoder(ex.DecoderWrapper(model), model, path)}
+    ex.finish_graph(path)
+    log(f"  decoder-fp32.onnx ({exporters['decoder-fp32']}) in {time.time() - t2:.1f}s")
+    files = {"embed": "embed.onnx", "vision": "vision-fp32.onnx", "decoder": "decoder-fp32.onnx"}
+    _write(os.path.join(cdir, "fp32.json"), _manifest("fp32", model_name, "fp32 export of the recorded model", True, None,
+                                                      files, grid, exporters, versions, ENGINE_RUNTIME))
+    log(f"exported fp32 in {time.time() - t0:.1f}s")
+
+
+def export_all(model, cfg, recorded: dict, prompts: list[dict], out_dir: str, model_name: str, versions: dict, log) -> None:
     cdir = os.path.join(out_dir, "candidates")
     os.makedirs(cdir, exist_ok=True)
     tc = cfg.text_config
@@ -44,7 +85,7 @@ def export_all(model, cfg, recorded: dict, prompts: list[dict], out_dir: str, mo
     def decoder(name: str, m, **kw) -> str:
         path = os.path.join(cdir, f"decoder-{name}.onnx")
         how = ex.export_decoder(ex.DecoderWrapper(m, **kw), m, path)
-        ex.inline_external_data(path)
+        ex.finish_graph(path)
         exporters[f"decoder-{name}"] = how
         log(f"  decoder-{name}.onnx ({how}, {os.path.getsize(path) / 1e6:.2f} MB)")
         return os.path.basename(path)
@@ -52,13 +93,13 @@ def export_all(model, cfg, recorded: dict, prompts: list[dict], out_dir: str, mo
     def vision(name: str, m, fp16_outputs: bool, merge_order: str = "row") -> str:
         path = os.path.join(cdir, f"vision-{name}.onnx")
         ex.export_vision(m.model.visual, grid, pv, path, fp16_outputs, merge_order)
-        ex.inline_external_data(path)
+        ex.finish_graph(path)
         log(f"  vision-{name}.onnx ({os.path.getsize(path) / 1e6:.2f} MB)")
         return os.path.basename(path)
 
     log("exporting candidates")
     ex.export_embed(model, os.path.join(cdir, "embed.onnx"))
-    ex.inline_external_data(os.path.join(cdir, "embed.onnx"))
+    ex.finish_graph(os.path.join(cdir, "embed.onnx"))
 
     # Healthy builds.
     m_fp16 = copy.deepcopy(model)
@@ -75,7 +116,7 @@ def export_all(model, cfg, recorded: dict, prompts: list[dict], out_dir: str, mo
     w_int8.lm_head_weight.data = head_absmax.clone()
     path = os.path.join(cdir, "decoder-int8.onnx")
     exporters["decoder-int8"] = ex.export_decoder(w_int8, m_int8, path)
-    ex.inline_external_data(path)
+    ex.finish_graph(path)
     # The int8 recipe keeps the vision tower in fp16: the same graph as the fp16 build's.
     files["int8"] = {"embed": "embed.onnx", "vision": files["fp16"]["vision"], "decoder": "decoder-int8.onnx"}
 
@@ -101,7 +142,7 @@ def export_all(model, cfg, recorded: dict, prompts: list[dict], out_dir: str, mo
     w_clip.lm_head_weight.data = ex.int8_blocks(model.lm_head.weight.data, clip="percentile", percentile=chosen)
     path = os.path.join(cdir, "decoder-int8-clipped-head.onnx")
     exporters["decoder-int8-clipped-head"] = ex.export_decoder(w_clip, m_int8, path)
-    ex.inline_external_data(path)
+    ex.finish_graph(path)
 
     # Calibrate the perturbed layer: the mildest noise that takes that layer below cos 0.9999.
     bad_layer = L // 2
@@ -143,7 +184,7 @@ def export_all(model, cfg, recorded: dict, prompts: list[dict], out_dir: str, mo
     for host_fault in ("fault-text-shift", "fault-decode-position", "fault-stale-kv"):
         files[host_fault] = dict(files["fp32"])
 
-    engine = {"positions": "engine-formula", "text_shift_bias": 0, "decode_positions": "rope-delta", "stale_kv_step": None}
+    engine = ENGINE_RUNTIME
     describe = {
         "fp32": (True, "fp32 export of the recorded model", None, engine),
         "fp16": (True, "fp16 weights and fp16 storage of every layer's output (fp32 arithmetic inside ops)", None, engine),
@@ -171,13 +212,8 @@ def export_all(model, cfg, recorded: dict, prompts: list[dict], out_dir: str, mo
     summary = {}
     for name, f in files.items():
         healthy, desc, fault, runtime = describe[name]
-        cand = {"format": "numgate.candidate", "version": 1, "name": name, "model": model_name, "backend": "onnx",
-                "description": desc, "healthy": healthy, "fault": fault, "files": f, "vision_grid": grid,
-                "exporters": {"embed": "torchscript", "vision": "torchscript",
-                              "decoder": exporters.get(f["decoder"].removesuffix(".onnx"), "unknown"), "opset": 18},
-                "versions": {**versions, "onnx": onnx.__version__, "onnxruntime": onnxruntime.__version__},
-                "runtime": runtime}
-        _write(os.path.join(cdir, f"{name}.json"), cand)
+        _write(os.path.join(cdir, f"{name}.json"),
+               _manifest(name, model_name, desc, healthy, fault, f, grid, exporters, versions, runtime))
         if name in ("fault-text-shift", "fault-decode-position", "fault-stale-kv"):
             continue
         oc = pipeline.OrtCandidate({k: os.path.join(cdir, v) for k, v in f.items()})

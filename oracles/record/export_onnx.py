@@ -15,9 +15,6 @@ cache, DeepStack addition, rotary table) is ours, so that faults can be planted 
 """
 from __future__ import annotations
 
-import copy
-import json
-import math
 import os
 
 import torch
@@ -270,11 +267,30 @@ def export_decoder(wrapper: DecoderWrapper, model, path: str) -> str:
         return "torchscript"
 
 
-def inline_external_data(path: str) -> None:
-    """Keep each candidate a single self-contained file."""
+# protobuf's 2 GiB ceiling on one message, less room for the graph itself.
+INLINE_LIMIT = 1_900_000_000
+
+
+def finish_graph(path: str, limit: int | None = None) -> None:
+    """Leaves the graph as its users receive it: one self-contained file where the model fits in
+    protobuf (the tiny fixtures), else the graph plus ONE weights file `<graph>.data` beside it (how
+    torch's exporter and onnxruntime-genai ship models past 2 GB), whatever the exporter wrote."""
     import onnx
-    m = onnx.load(path, load_external_data=True)
-    for f in os.listdir(os.path.dirname(path) or "."):
-        if f.startswith(os.path.basename(path)) and f != os.path.basename(path) and f.endswith(".data"):
-            os.remove(os.path.join(os.path.dirname(path), f))
-    onnx.save_model(m, path, save_as_external_data=False)
+    from onnx.external_data_helper import load_external_data_for_model
+    limit = INLINE_LIMIT if limit is None else limit
+    folder = os.path.dirname(path) or "."
+    base = os.path.basename(path)
+    m = onnx.load(path, load_external_data=False)
+    ext = {e.value for t in m.graph.initializer for e in t.external_data if e.key == "location"}
+    size = os.path.getsize(path) + sum(os.path.getsize(os.path.join(folder, f)) for f in ext)
+    if ext == {base + ".data"} and size >= limit:
+        return
+    if ext:
+        load_external_data_for_model(m, folder)
+        for f in ext:
+            os.remove(os.path.join(folder, f))
+    if size < limit:
+        onnx.save_model(m, path, save_as_external_data=False)
+    else:
+        onnx.save_model(m, path, save_as_external_data=True, all_tensors_to_one_file=True, location=base + ".data",
+                        size_threshold=1024)

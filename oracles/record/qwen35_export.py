@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import qwen35_gdn
-from export_onnx import frequency_planes, inline_external_data, int8_blocks, round_to_fp16  # noqa: F401
+from export_onnx import frequency_planes, finish_graph, int8_blocks, round_to_fp16  # noqa: F401
 
 
 def rms(x: torch.Tensor, weight: torch.Tensor, eps: float, plus_one: bool = True) -> torch.Tensor:
@@ -242,14 +242,14 @@ def export_decoder(wrapper: DecoderWrapper, model, path: str, log=print) -> str:
             torch.onnx.export(wrapper, args, path, dynamo=False, opset_version=18, input_names=DECODER_INPUTS,
                               output_names=DECODER_OUTPUTS, dynamic_axes=axes)
         how = "torchscript"
-    inline_external_data(path)
+    finish_graph(path)
     return how
 
 
 def export_embed(model, path: str) -> None:
     from export_onnx import export_embed as qwen3vl_export_embed
     qwen3vl_export_embed(model, path)
-    inline_external_data(path)
+    finish_graph(path)
 
 
 def export_vision(visual, grid: list[int], pixel_values: torch.Tensor, path: str, fp16_outputs: bool = False) -> None:
@@ -257,4 +257,4 @@ def export_vision(visual, grid: list[int], pixel_values: torch.Tensor, path: str
     with torch.no_grad():
         torch.onnx.export(w, (pixel_values,), path, dynamo=False, opset_version=18, input_names=["pixel_values"],
                           output_names=["image_embeds"])
-    inline_external_data(path)
+    finish_graph(path)

@@ -19,7 +19,6 @@ A real checkpoint on your own machine:
 from __future__ import annotations
 
 import argparse
-import copy
 import datetime
 import json
 import os
@@ -47,7 +46,7 @@ def save_st(path: str, tensors: dict[str, torch.Tensor], meta: dict[str, str]) -
     save_file({k: v.contiguous() for k, v in sorted(tensors.items())}, path, metadata=meta)
 
 
-def build_from_config(config_path: str, seed: int):
+def build_from_config(config_path: str, seed: int, device: str = "cpu"):
     from transformers import Qwen3VLConfig, Qwen3VLForConditionalGeneration
     with open(config_path) as f:
         raw = json.load(f)
@@ -55,8 +54,9 @@ def build_from_config(config_path: str, seed: int):
     raw.pop("_numgate", None)  # provenance notes of the real-size configs, not a config key
     torch.manual_seed(seed)
     cfg = Qwen3VLConfig(**raw)
-    model = Qwen3VLForConditionalGeneration._from_config(cfg, attn_implementation="eager", dtype=torch.float32)
-    return model, raw
+    with torch.device(device):
+        model = Qwen3VLForConditionalGeneration._from_config(cfg, attn_implementation="eager", dtype=torch.float32)
+    return model.to("cpu"), raw
 
 
 def build_from_hf(hf_id: str):
@@ -165,7 +165,15 @@ def main() -> None:
     ap.add_argument("--weights")
     ap.add_argument("--name", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--candidates", action="store_true", help="also export ONNX candidates and planted faults")
+    ap.add_argument("--candidates", nargs="?", const="all", choices=["all", "fp32"],
+                    help="also export ONNX candidates: all (healthy builds and planted faults; the default) or fp32 "
+                         "(the healthy fp32 build alone, for real-size models)")
+    ap.add_argument("--no-weights", action="store_true",
+                    help="do not save the model's weights beside the oracle (real-size random-weight models: gigabytes "
+                         "nobody re-records from)")
+    ap.add_argument("--init-device", default="cpu",
+                    help="where a --config model is built and randomly initialised (cuda: seconds instead of minutes at "
+                         "real size; the oracle is still recorded on the CPU)")
     args = ap.parse_args()
     if not args.config and not args.hf_id:
         ap.error("give --config (random init, for fixtures) or --hf-id")
@@ -174,7 +182,7 @@ def main() -> None:
     if args.hf_id:
         model, raw_cfg = build_from_hf(args.hf_id)
     else:
-        model, raw_cfg = build_from_config(args.config, args.seed)
+        model, raw_cfg = build_from_config(args.config, args.seed, args.init_device)
     cfg = model.config
     if args.hf_id and (args.weights or args.train_steps):
         ap.error("--weights and --train-steps are for --config fixtures, not --hf-id checkpoints")
@@ -182,7 +190,7 @@ def main() -> None:
     dev = "cpu"
 
     os.makedirs(args.out, exist_ok=True)
-    if not args.hf_id:
+    if not args.hf_id and not args.no_weights:
         save_fixture_weights(model, raw_cfg, args.out, tied)
 
     if args.hf_id:
@@ -233,7 +241,7 @@ def main() -> None:
         "source": ({"kind": "hf", "config_file": None, "seed": None, "hf_id": args.hf_id, "image": args.image,
                     "prompt": args.prompt} if args.hf_id else
                    {"kind": "config", "config_file": os.path.relpath(args.config), "seed": args.seed, "hf_id": None,
-                    "weights": "model/model.safetensors", "train_steps": args.train_steps if not args.weights else 0,
+                    "weights": None if args.no_weights else "model/model.safetensors", "train_steps": args.train_steps if not args.weights else 0,
                     "train_final": train_info,
                     "task": "tiny_task.py: name the colour of each of 2x3 image blocks, then continue a counting run",
                     "label_noise": tiny_task.LABEL_NOISE}),
@@ -268,9 +276,12 @@ def main() -> None:
         f.write("\n")
     log(f"oracle written to {args.out} in {time.time() - t0:.1f}s")
 
-    if args.candidates:
+    if args.candidates == "all":
         import candidates
         candidates.export_all(model, cfg, recorded, prompts, args.out, args.name, versions, log)
+    elif args.candidates == "fp32":
+        import candidates
+        candidates.export_fp32(model, cfg, prompts, args.out, args.name, versions, log)
     log(f"done in {time.time() - t0:.1f}s")
 
 
