@@ -1,7 +1,8 @@
 /**
  * The engine conformance suite checks itself: the reference engine passes every check, and for
  * every check there is a broken engine (tests/fixtures/engines/broken-engine.mjs --bug ...) that
- * fails it with a message saying what to fix. The torch engine runs when torch is installed.
+ * fails it with a message saying what to fix. The torch engine runs (Qwen3-VL and Qwen3.5) when torch
+ * is installed.
  */
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
@@ -69,5 +70,13 @@ describe("engine check", () => {
   it.skipIf(torch.status !== 0)(`the torch engine passes every check (skipped: ${python} cannot import torch and transformers; set NUMGATE_PYTHON to an env with engines/torch/requirements.txt)`, async () => {
     const rs = await check(engineCommand(["{python}", "{root}/engines/torch/engine.py", "--model", "{root}/oracles/qwen3-vl-tiny/model"], ROOT, ROOT), 120);
     expect(rs.filter((r) => r.verdict !== "pass").map((r) => `${r.id}: ${r.message}`)).toEqual([]);
+  }, 120_000);
+
+  it.skipIf(torch.status !== 0)("the torch engine passes every check on Qwen3.5's hybrid state (conv / recurrent and key / value)", async () => {
+    const q35 = inputsFromModel(ROOT, "qwen3.5-tiny");
+    const command = engineCommand(["{python}", "{root}/engines/torch/engine.py", "--model", "{root}/oracles/qwen3.5-tiny/model"], ROOT, ROOT);
+    const rs = await runChecks(q35, { command, cwd: ROOT, timeoutSeconds: 120 });
+    expect(rs.filter((r) => r.verdict !== "pass").map((r) => `${r.id}: ${r.message}`)).toEqual([]);
+    expect(byId(rs, "load_state").message).toMatch(/^8 state tensors/);
   }, 120_000);
 });

@@ -11,6 +11,7 @@ import { EngineBackend } from "../../src/backends/engine/engine-backend.ts";
 import { qwen3vlShape } from "../../src/models/qwen3-vl/family.ts";
 import { Qwen3VLOracleManifestSchema } from "../../src/models/qwen3-vl/manifest.ts";
 import { Oracle } from "../../src/oracle/oracle.ts";
+import { runGate } from "../../src/run/run-gate.ts";
 import { ROOT, gateRun, rung } from "../helpers/gate-runs.ts";
 
 const shape = qwen3vlShape(Oracle.open(join(ROOT, "oracles/qwen3-vl-tiny"), Qwen3VLOracleManifestSchema).manifest);
@@ -22,6 +23,17 @@ describe("replay engine", () => {
     expect(bf16.verdict).toBe("pass");
     expect(rung(bf16, "layers").message).toBe("6/6 layers pass on 3 prompts");
     expect((await gateRun("torch-replay-cpu-fp32")).verdict).toBe("pass");
+  }, 60_000);
+
+  it("re-makes the torch engine's Qwen3.5 CPU runs: hybrid state handles, every rung of the ladder", async () => {
+    const q35 = (candidate: string) => runGate({ root: ROOT, model: "qwen3.5-tiny", candidate, keepGoing: true }).then((r) => r.run);
+    const [fp32, bf16] = await Promise.all([q35("torch-replay-cpu-fp32"), q35("torch-replay-cpu-bf16")]);
+    const all = { positions: "pass", vision: "pass", layers: "pass", seeded_decode: "pass", teacher_forced: "pass", greedy: "pass" };
+    expect(Object.fromEntries(fp32.rungs.map((r) => [r.id, r.verdict]))).toEqual(all);
+    expect(rung(fp32, "positions").message).toContain("rope tables");
+    // bf16 is held to its calibrated thresholds in gates/qwen3.5-tiny.yaml, not fp32's.
+    expect(Object.fromEntries(bf16.rungs.map((r) => [r.id, r.verdict]))).toEqual(all);
+    expect(rung(bf16, "layers").message).toBe("4/4 layers pass on 4 prompts");
   }, 60_000);
 
   it("refuses a request it has not recorded, saying how to re-record", async () => {

@@ -1,0 +1,92 @@
+"""Qwen3.5 (GatedDeltaNet linear attention + gated full attention) through transformers' own modules.
+
+The decode step, its hooks and the rotary tables are Qwen3-VL's (families/qwen3_vl.py): Qwen3.5
+has no DeepStack, so the pre-hook on layer i+1 reads layer i's output, the side the oracle's
+`decoder.hidden.i` is on (oracles/record/qwen35_capture.py). The rotary module's (cos, sin) cover
+only the rotated quarter of each head, which is the width numgate's rope-table check expects.
+
+What differs is the state: a full-attention layer keeps key/value, a linear-attention layer its
+conv window [1, conv_dim, kernel] and recurrent state [1, v_heads, k_dim, v_dim]. transformers
+updates the latter two in place (copy_ into the cache's buffers, and causal_conv1d_update on a
+single-token step), so a cache built from a handle must own copies, never the handle's tensors.
+"""
+from __future__ import annotations
+
+import json
+import os
+
+import torch
+
+from families.base import LoadOptions, State
+from families.qwen3_vl import Qwen3VLAdapter
+
+
+def load_model(opts: LoadOptions):
+    from transformers import Qwen3_5Config, Qwen3_5ForConditionalGeneration
+    from transformers.utils import logging
+    logging.disable_progress_bar()  # its bar on stderr says nothing numgate could use
+    with open(os.path.join(opts.model_dir, "config.json")) as f:
+        raw = json.load(f)
+    kwargs = {}
+    if "model_type" not in raw:
+        # numgate's tiny fixture: a bare config beside a state dict (oracles/record/record_qwen35.py).
+        # from_pretrained, not _from_config(...).to(dtype): .to() would also cast the rotary
+        # inv_freq buffer, which a real checkpoint keeps in fp32 at any dtype.
+        raw.pop("_numgate", None)
+        kwargs["config"] = Qwen3_5Config(**raw)
+    model, info = Qwen3_5ForConditionalGeneration.from_pretrained(
+        opts.model_dir, dtype=opts.dtype, attn_implementation=opts.attn, output_loading_info=True, **kwargs)
+    missing = [k for k in info["missing_keys"] if k != "lm_head.weight"]  # tied to the embeddings
+    if missing or info["unexpected_keys"] or info["mismatched_keys"]:
+        raise ValueError(f"weights in {opts.model_dir} do not fit the config: missing {missing[:5]}, "
+                         f"unexpected {sorted(info['unexpected_keys'])[:5]}, mismatched {sorted(info['mismatched_keys'])[:5]}")
+    return model.to(opts.device).eval()
+
+
+class Qwen35Adapter(Qwen3VLAdapter):
+    def __init__(self, opts: LoadOptions):
+        # Not super().__init__: that loads a Qwen3-VL checkpoint.
+        self.opts = opts
+        self.model = load_model(opts)
+        self.lm = self.model.model.language_model
+        cfg = self.lm.config
+        self.layers = len(self.lm.layers)
+        self.hidden = cfg.hidden_size
+        self.types = list(cfg.layer_types)
+
+    @torch.no_grad()
+    def vision(self, pixel_values: torch.Tensor, grid_thw: list[int]) -> list[torch.Tensor]:
+        grid = torch.tensor([grid_thw], dtype=torch.long, device=self.opts.device)
+        out = self.model.model.get_image_features(pixel_values.to(self.opts.device, self.opts.dtype), grid, return_dict=True)
+        return [torch.cat(list(out.pooler_output), dim=0)]
+
+    def cache_from_state(self, state: State | None):
+        from transformers import DynamicCache
+        cache = DynamicCache(config=self.lm.config)
+        if state is None:
+            return cache
+        for i, kind in enumerate(self.types):
+            if kind == "full_attention":
+                # update() concatenates into new tensors: the handle's stay untouched.
+                cache.update(state[f"past.{i}.key"], state[f"past.{i}.value"], i)
+            else:
+                layer = cache.layers[i]
+                conv = state[f"past.{i}.conv"]
+                # The first update of an empty layer zero-allocates the cache's own buffers and
+                # copy_()s into them, and marks the layer as having a previous state, so the next
+                # token continues the window instead of zero-padding it.
+                layer.update_conv_state(conv, conv_kernel_size=conv.shape[-1])
+                layer.update_recurrent_state(state[f"past.{i}.recurrent"])
+        return cache
+
+    def state_from_cache(self, cache) -> State:
+        # The cache dies with the step, so its buffers can be the new handle's without copies.
+        out: State = {}
+        for i, (kind, layer) in enumerate(zip(self.types, cache.layers)):
+            if kind == "full_attention":
+                out[f"past.{i}.key"] = layer.keys
+                out[f"past.{i}.value"] = layer.values
+            else:
+                out[f"past.{i}.conv"] = layer.conv_states[0]
+                out[f"past.{i}.recurrent"] = layer.recurrent_states[0]
+        return out
