@@ -18,17 +18,19 @@ def load_model(opts: LoadOptions):
     from transformers import Qwen3VLConfig, Qwen3VLForConditionalGeneration
     with open(os.path.join(opts.model_dir, "config.json")) as f:
         raw = json.load(f)
-    if "model_type" in raw:
-        model = Qwen3VLForConditionalGeneration.from_pretrained(opts.model_dir, dtype=opts.dtype, attn_implementation=opts.attn)
-    else:
-        # numgate's tiny fixture: a bare config and a state dict, as oracles/record/record.py builds it.
-        from safetensors.torch import load_file
-        model = Qwen3VLForConditionalGeneration._from_config(Qwen3VLConfig(**raw), attn_implementation=opts.attn, dtype=torch.float32)
-        missing, unexpected = model.load_state_dict(load_file(os.path.join(opts.model_dir, "model.safetensors")), strict=False)
-        missing = [k for k in missing if k != "lm_head.weight"]  # tied to the embeddings
-        if missing or unexpected:
-            raise ValueError(f"weights in {opts.model_dir} do not fit the config: missing {missing[:5]}, unexpected {unexpected[:5]}")
-        model = model.to(opts.dtype)
+    kwargs = {}
+    if "model_type" not in raw:
+        # numgate's tiny fixture: a bare config beside a state dict (oracles/record/record.py).
+        # from_pretrained, not _from_config(...).to(dtype): .to() would also cast the rotary
+        # inv_freq buffer, which a real checkpoint keeps in fp32 at any dtype.
+        raw.pop("_numgate", None)
+        kwargs["config"] = Qwen3VLConfig(**raw)
+    model, info = Qwen3VLForConditionalGeneration.from_pretrained(
+        opts.model_dir, dtype=opts.dtype, attn_implementation=opts.attn, output_loading_info=True, **kwargs)
+    missing = [k for k in info["missing_keys"] if k != "lm_head.weight"]  # tied to the embeddings
+    if missing or info["unexpected_keys"] or info["mismatched_keys"]:
+        raise ValueError(f"weights in {opts.model_dir} do not fit the config: missing {missing[:5]}, "
+                         f"unexpected {sorted(info['unexpected_keys'])[:5]}, mismatched {sorted(info['mismatched_keys'])[:5]}")
     return model.to(opts.device).eval()
 
 
