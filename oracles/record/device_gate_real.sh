@@ -5,14 +5,15 @@
 # a plain onnxruntime-node script, for the rung-by-rung comparison. Each step's wall time and peak
 # RSS go to OUT/MODEL.figures; logs and the gate's reports beside it. Needs a built numgate with
 # `node` on the PATH (scripts/device-kit.sh unpack there).
-#   bash oracles/record/device_gate_real.sh OUT MODEL [THREADS]     (MODEL: qwen3-vl-4b, qwen3-vl-8b)
+#   bash oracles/record/device_gate_real.sh OUT MODEL [THREADS [STEPS]]   (MODEL: qwen3-vl-4b, qwen3-vl-8b)
+# STEPS is record,gate (the default), or one of them: an 8B's record and export alone take most of
+# one call's ten minutes, so the gate can follow in the next call on the same (warm) machine.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-out=${1:?out dir}; m=${2:?model}; threads=${3:-16}
+out=${1:?out dir}; m=${2:?model}; threads=${3:-16}; steps=${4:-record,gate}
 export PYTHONUNBUFFERED=1
 mkdir -p "$out"
 figures="$out/$m.figures"
-: > "$figures"
 
 # Runs a command and appends its exit status, wall time and peak RSS (its process tree's
 # ru_maxrss, so no /usr/bin/time is needed) to the figures under a label.
@@ -29,6 +30,8 @@ with open(figures, "a") as f:
 ' "$figures" "$label" "$@"
 }
 
+if [[ ",$steps," == *,record,* ]]; then
+: > "$figures"
 rm -rf "oracles/$m"
 measure record python3 oracles/record/record.py --config "oracles/record/configs/$m.json" --seed 0 --name "$m" \
   --out "oracles/$m" --candidates fp32 --no-weights --init-device cuda > "$out/$m.record.log" 2>&1
@@ -39,6 +42,8 @@ measure record python3 oracles/record/record.py --config "oracles/record/configs
 } >> "$figures"
 cp "oracles/$m/manifest.json" "$out/$m.manifest.json"
 cp "oracles/$m/candidates/fp32.json" "$out/$m.candidate.json"
+fi
+[[ ",$steps," == *,gate,* ]] || exit 0
 
 measure gate node bin/numgate.js gate "$m" -c "oracles/$m/candidates/fp32.json" --threads "$threads" --keep-going \
   --report-dir "$out/$m-report" > "$out/$m.gate.log" 2>&1
