@@ -8,9 +8,10 @@
  * declares its options only: the work (and with it onnxruntime-node, yaml, zod and the report
  * renderers) is imported inside each action.
  */
-import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { isNumgateError } from "../errors/numgate-error.ts";
+// Not through the report builder, which would load onnxruntime for `--version`.
+import { packageVersion } from "../files/package-root.ts";
 
 type Register = (program: Command, root: string) => Promise<void>;
 
@@ -30,12 +31,6 @@ const registrationOf: Record<string, Register> = {
   engine: async (program, root) => (await import("./engine-command.ts")).registerEngineCommand(program, root),
   "import-transcript": async (program, root) => (await import("./transcript-command.ts")).registerTranscriptCommand(program, root),
 };
-
-/** Read here rather than through the report builder, which would load onnxruntime for `--version`. */
-function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
-  return pkg.version ?? "0.0.0";
-}
 
 /**
  * The registrations that `args` (argv without node and the script) needs. The root program takes
