@@ -1,26 +1,28 @@
 #!/usr/bin/env node
 /**
  * `npm run build` (and `prepare`, so `npm ci` runs it): type-checks src/ with tsc, then bundles
- * the CLI with esbuild into dist/cli/: main.js plus chunks that each command imports when it runs.
+ * the CLI with esbuild into dist/cli/:
+ *   numgate-<hash>.cjs  src/cli/program.ts and all it imports (zod, yaml, commander, chalk,
+ *                       protobufjs included), one CommonJS file;
+ *   main.js             src/cli/bundle-loader.ts: runs that file through a V8 code cache.
  *
- * Why a bundle rather than tsc's file-for-file output: a tiny gate run spent ~200 ms of its ~580
- * ms loading ~140 numgate modules, ~95 of zod's and yaml's ~60 CommonJS files, each resolved,
- * stat-ed, read and compiled on its own. One chunk per lazy import cuts that to a handful of
- * files (measured in bench/startup.ts; figures in the commit that made this). Dynamic imports stay
- * dynamic (code splitting), so `--version` and `--help` still load no yaml, zod or onnxruntime.
+ * Why a bundle rather than tsc's file-for-file output: a tiny gate run spent ~200 ms of its ~580 ms
+ * loading ~140 numgate modules, ~95 of zod's and yaml's ~60 CommonJS files, each resolved,
+ * stat-ed, read and compiled on its own; and most of what remained of start-up was V8 compiling
+ * functions on first call, which a code cache saves (see bundle-loader.ts; CommonJS because Node
+ * 20 caches no ES module code). Commands still import their work lazily: esbuild keeps a
+ * dynamically imported module's evaluation for when it is imported, so `--help` evaluates no
+ * yaml, zod or report code, and nothing loads onnxruntime before a command needs it.
  *
  * Not bundled: onnxruntime-node (a native addon that finds its binaries next to its own files) and
  * @huggingface/transformers (large, only for the transformers-js backend, with native and wasm
- * files of its own); both are imported from node_modules at run time.
- *
- * Every chunk sits in dist/cli/, two levels under the package root like src/<dir>/<file>.ts, so
- * src/files/package-root.ts finds the root the same way from both.
- * dist/meta.json is esbuild's metafile: which source files each chunk holds (tests/cli reads it to
- * check what a command loads). It is written last, so bin/numgate.js takes its time as the build's.
+ * files of its own); both come from node_modules at run time.
+ * dist/meta.json is esbuild's metafile; it is written last, so bin/numgate.js takes its time as
+ * the build's.
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
@@ -39,19 +41,35 @@ rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 const result = await build({
   absWorkingDir: root,
-  entryPoints: { "cli/main": "src/cli/main.ts" },
+  entryPoints: { "cli/numgate": "src/cli/program.ts" },
+  entryNames: "[dir]/[name]-[hash]",
   outdir: dist,
   bundle: true,
-  splitting: true,
-  format: "esm",
+  format: "cjs",
   platform: "node",
   target: "node20",
-  chunkNames: "cli/[name]-[hash]",
   external: ["onnxruntime-node", "@huggingface/transformers"],
-  // Bundled CommonJS (yaml, protobufjs, commander) calls require() for node's built-ins.
-  banner: { js: 'import { createRequire as __numgateCreateRequire } from "node:module";\nconst require = __numgateCreateRequire(import.meta.url);' },
+  outExtension: { ".js": ".cjs" },
+  // CommonJS has no import.meta: the bundle's own URL stands in (src/files/package-root.ts).
+  define: { "import.meta.url": "__numgateBundleUrl" },
+  banner: { js: 'const __numgateBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
   sourcemap: true,
   metafile: true,
   logLevel: "warning",
 });
-writeFileSync(join(dist, "meta.json"), JSON.stringify(result.metafile));
+const bundle = Object.keys(result.metafile.outputs).find((f) => f.endsWith(".cjs"));
+if (bundle === undefined) throw new Error("build: esbuild wrote no .cjs bundle");
+const loader = await build({
+  absWorkingDir: root,
+  entryPoints: { "cli/main": "src/cli/bundle-loader.ts" },
+  outdir: dist,
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  define: { NUMGATE_BUNDLE: JSON.stringify(basename(bundle)) },
+  metafile: true,
+  logLevel: "warning",
+});
+const metafile = { inputs: { ...result.metafile.inputs, ...loader.metafile.inputs }, outputs: { ...result.metafile.outputs, ...loader.metafile.outputs } };
+writeFileSync(join(dist, "meta.json"), JSON.stringify(metafile));
