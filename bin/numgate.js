@@ -22,14 +22,14 @@ const srcDir = join(packageRoot, "src");
 const builtAt = statSync(join(packageRoot, "dist", "meta.json"), { throwIfNoEntry: false })?.mtimeMs;
 const buildScript = join(packageRoot, "scripts", "build.mjs");
 
-/** A file the bundle is built from that changed after it, or undefined when dist/ is current. */
+/** Why dist/ is stale (a file it is built from changed after it), or undefined when it is current. */
 function staleSource() {
-  if (builtAt === undefined) return "dist/ (never built)";
+  if (builtAt === undefined) return "never built";
   for (const rel of readdirSync(srcDir, { recursive: true })) {
-    if (rel.endsWith(".ts") && statSync(join(srcDir, rel)).mtimeMs > builtAt) return `src/${rel}`;
+    if (rel.endsWith(".ts") && statSync(join(srcDir, rel)).mtimeMs > builtAt) return `src/${rel} changed`;
   }
   for (const f of ["package.json", "package-lock.json"]) {
-    if ((statSync(join(packageRoot, f), { throwIfNoEntry: false })?.mtimeMs ?? 0) > builtAt) return f;
+    if ((statSync(join(packageRoot, f), { throwIfNoEntry: false })?.mtimeMs ?? 0) > builtAt) return `${f} changed`;
   }
   return undefined;
 }
@@ -37,7 +37,7 @@ function staleSource() {
 const isDevelopmentCheckout = existsSync(join(packageRoot, "node_modules", "esbuild")) && existsSync(srcDir) && existsSync(buildScript);
 const stale = isDevelopmentCheckout ? staleSource() : undefined;
 if (stale !== undefined) {
-  process.stderr.write(`numgate: dist/ is out of date (${stale} changed); rebuilding it (npm run build)\n`);
+  process.stderr.write(`numgate: dist/ is out of date (${stale}); rebuilding it (npm run build)\n`);
   const r = spawnSync(process.execPath, [buildScript], { stdio: "inherit" });
   if (r.status !== 0) {
     process.stderr.write("numgate: the build failed (above); fix it, or run the sources directly with npm run dev -- <args>\n");
