@@ -1,13 +1,8 @@
 /** Assembles report.json from runs: the environment block and the pinned timestamp. */
-import { readFileSync } from "node:fs";
 import { onnxruntimeVersion } from "../backends/onnx/runner.ts";
+import { packageVersion } from "../files/package-root.ts";
 import { reportTimestamp } from "./json.ts";
 import { REPORT_SCHEMA_ID, REPORT_SCHEMA_VERSION, type Report, type Run } from "./schema.ts";
-
-export function numgateVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
-  return pkg.version ?? "0.0.0";
-}
 
 export function buildReport(runs: Run[]): Report {
   return {
@@ -15,7 +10,7 @@ export function buildReport(runs: Run[]): Report {
     version: REPORT_SCHEMA_VERSION,
     generated_at: reportTimestamp(),
     environment: {
-      numgate: numgateVersion(),
+      numgate: packageVersion(),
       node: process.version,
       onnxruntime: onnxruntimeVersion(),
       platform: `${process.platform}-${process.arch}`,

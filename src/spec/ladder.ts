@@ -44,7 +44,8 @@ export interface SettingIssue {
 
 /** What is wrong with a rung's thresholds or options for its kind (empty when nothing). */
 export function rungSettingIssues(kind: GateKind, section: SettingSection, value: unknown): SettingIssue[] {
-  const result = gateUnit(kind)[section].safeParse(value);
+  // jitless: small and validated once per process (see validateSpecData in yaml.ts).
+  const result = gateUnit(kind)[section].safeParse(value, { jitless: true });
   if (result.success) return [];
   const known = section === "thresholds" ? THRESHOLDS_BY_KIND[kind] : OPTIONS_BY_KIND[kind];
   const what = section === "thresholds" ? "threshold" : "option";

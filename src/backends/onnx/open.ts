@@ -3,7 +3,6 @@ import { relative } from "node:path";
 import type { Candidate } from "../../candidate/candidate.ts";
 import { NumgateError } from "../../errors/numgate-error.ts";
 import type { Backend, BackendOpenOptions, ModelShape } from "../backend.ts";
-import { withLayerOutputs } from "./graph/layer-outputs.ts";
 import { detectLayout, LAYOUTS, type OnnxLayout } from "./layouts/index.ts";
 import { chooseProvider } from "./providers.ts";
 import { OnnxRunner } from "./runner.ts";
@@ -51,6 +50,9 @@ export async function openOnnxBackend(candidate: Candidate, shape: ModelShape, _
   let layerTensors: { names: string[]; how: string } | { reason: string } | undefined;
   const decoder = files["decoder"];
   if (layout.editsLayerOutputs === true && decoder !== undefined) {
+    // Imported here: protobufjs and the ONNX schema cost start-up that layouts which export their
+    // layer outputs themselves (numgate's own) never need.
+    const { withLayerOutputs } = await import("./graph/layer-outputs.ts");
     const edited = withLayerOutputs(decoder, shape.layers, candidate.manifest.layer_outputs);
     if ("path" in edited) {
       load["decoder"] = edited.path;

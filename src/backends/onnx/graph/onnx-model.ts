@@ -4,14 +4,13 @@
  * data keep their `location`, so a copy written elsewhere must keep those files reachable.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import protobuf from "protobufjs";
-
-const SCHEMA = fileURLToPath(new URL("../../../../vendor/onnx/onnx.proto", import.meta.url));
+import { packageRoot } from "../../../files/package-root.ts";
 
 let modelType: protobuf.Type | undefined;
 function ModelProto(): protobuf.Type {
-  modelType ??= protobuf.loadSync(SCHEMA).lookupType("onnx.ModelProto");
+  modelType ??= protobuf.loadSync(join(packageRoot(), "vendor", "onnx", "onnx.proto")).lookupType("onnx.ModelProto");
   return modelType;
 }
 

@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+/**
+ * `npm run build` (and `prepare`, so `npm ci` runs it): type-checks src/ with tsc, then bundles
+ * the CLI with esbuild into dist/cli/:
+ *   numgate-<hash>.cjs  src/cli/program.ts and all it imports (zod, yaml, commander, chalk,
+ *                       protobufjs included), one CommonJS file;
+ *   main.js             src/cli/bundle-loader.ts: runs that file through a V8 code cache.
+ *
+ * Why a bundle rather than tsc's file-for-file output: a tiny gate run spent ~200 ms of its ~580 ms
+ * loading ~140 numgate modules, ~95 of zod's and yaml's ~60 CommonJS files, each resolved,
+ * stat-ed, read and compiled on its own; and most of what remained of start-up was V8 compiling
+ * functions on first call, which a code cache saves (see bundle-loader.ts; CommonJS because Node
+ * 20 caches no ES module code). Commands still import their work lazily: esbuild keeps a
+ * dynamically imported module's evaluation for when it is imported, so `--help` evaluates no
+ * yaml, zod or report code, and nothing loads onnxruntime before a command needs it.
+ *
+ * Not bundled: onnxruntime-node (a native addon that finds its binaries next to its own files) and
+ * @huggingface/transformers (large, only for the transformers-js backend, with native and wasm
+ * files of its own); both come from node_modules at run time.
+ * dist/meta.json is esbuild's metafile; it is written last, so bin/numgate.js takes its time as
+ * the build's.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const dist = join(root, "dist");
+
+// Type errors fail the build before anything is written, so dist/ stays as it was (and stale).
+const tsc = spawnSync(process.execPath, [join(root, "node_modules", "typescript", "bin", "tsc"), "-p", join(root, "tsconfig.build.json")], { stdio: "inherit" });
+if (tsc.status !== 0) {
+  process.stderr.write("build: tsc found errors (above); dist/ left as it was\n");
+  process.exit(1);
+}
+
+// A clean dist/: files of an older build layout (tsc's per-module output) must not linger.
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(dist, { recursive: true });
+const result = await build({
+  absWorkingDir: root,
+  entryPoints: { "cli/numgate": "src/cli/program.ts" },
+  entryNames: "[dir]/[name]-[hash]",
+  outdir: dist,
+  bundle: true,
+  format: "cjs",
+  platform: "node",
+  target: "node20",
+  external: ["onnxruntime-node", "@huggingface/transformers"],
+  outExtension: { ".js": ".cjs" },
+  // CommonJS has no import.meta: the bundle's own URL stands in (src/files/package-root.ts).
+  define: { "import.meta.url": "__numgateBundleUrl" },
+  banner: { js: 'const __numgateBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  sourcemap: true,
+  metafile: true,
+  logLevel: "warning",
+});
+const bundle = Object.keys(result.metafile.outputs).find((f) => f.endsWith(".cjs"));
+if (bundle === undefined) throw new Error("build: esbuild wrote no .cjs bundle");
+const loader = await build({
+  absWorkingDir: root,
+  entryPoints: { "cli/main": "src/cli/bundle-loader.ts" },
+  outdir: dist,
+  bundle: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  define: { NUMGATE_BUNDLE: JSON.stringify(basename(bundle)) },
+  metafile: true,
+  logLevel: "warning",
+});
+const metafile = { inputs: { ...result.metafile.inputs, ...loader.metafile.inputs }, outputs: { ...result.metafile.outputs, ...loader.metafile.outputs } };
+writeFileSync(join(dist, "meta.json"), JSON.stringify(metafile));

@@ -1,0 +1,68 @@
+/**
+ * The built CLI's entry (dist/cli/main.js, see scripts/build.mjs): runs the bundled CLI
+ * (dist/cli/numgate-<hash>.cjs, src/cli/program.ts and everything it imports, in one file) through
+ * a V8 code cache.
+ *
+ * Why: a tiny gate run is mostly start-up, and most of that is V8 parsing and compiling numgate's,
+ * zod's and yaml's code, function by function as each is first called. A code cache written after
+ * a run holds the bytecode of every function that run compiled, so the next run of that command
+ * deserializes instead of compiling (measured on the tiny gate: ~150 ms less of ~600 ms, paired
+ * runs; `npm run bench`). Node 20 has no module compile cache for ES modules
+ * (module.enableCompileCache is Node 22), hence a CommonJS bundle compiled through vm.Script, which
+ * takes `cachedData`.
+ *
+ * One cache per command (what `gate` compiles is not what `--version` compiles), node version and
+ * architecture, in dist/cli/.v8-cache/. V8 itself refuses a cache of another V8 version or flags;
+ * the bundle's content hash in its file name (and so in the cache's) keeps a cache from ever
+ * meeting another build's code, which V8 would not notice when the lengths agree. A missing or
+ * refused cache is written when the command ends with 0 or 1 (it ran: passed, or gates failed),
+ * atomically (temporary file, then rename), and not at all where dist/ is read-only.
+ */
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import vm from "node:vm";
+
+/** The bundle's file name in dist/cli/, put here by scripts/build.mjs (esbuild's `define`). */
+declare const NUMGATE_BUNDLE: string;
+
+const dir = dirname(fileURLToPath(import.meta.url));
+const bundle = join(dir, NUMGATE_BUNDLE);
+const argv = process.argv;
+const command = argv.slice(2).find((a) => !a.startsWith("-")) ?? "none";
+const cacheName = /^[a-z][a-z-]{0,31}$/.test(command) ? command : "other";
+const cacheDir = join(dir, ".v8-cache");
+const cacheFile = join(cacheDir, `${NUMGATE_BUNDLE}.${cacheName}.${process.version}.${process.arch}.bin`);
+
+let cachedData: Buffer | undefined;
+try {
+  cachedData = readFileSync(cacheFile);
+} catch {
+  cachedData = undefined;
+}
+// The same wrapper node gives a CommonJS module; dynamic import() (the transformers-js backend's
+// @huggingface/transformers) resolves as it would from the bundle's own file.
+const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(bundle, "utf8")}\n})`, {
+  filename: bundle,
+  ...(cachedData === undefined ? {} : { cachedData }),
+  importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+});
+if (cachedData === undefined || script.cachedDataRejected === true) {
+  process.once("exit", (code) => {
+    if (code !== 0 && code !== 1) return;
+    const temporary = `${cacheFile}.${process.pid}.tmp`;
+    try {
+      mkdirSync(cacheDir, { recursive: true });
+      writeFileSync(temporary, script.createCachedData());
+      renameSync(temporary, cacheFile);
+    } catch {
+      // A read-only install runs without a cache; it is only slower.
+      rmSync(temporary, { force: true });
+    }
+  });
+}
+const module = { exports: {} as { main?: (argv: readonly string[]) => Promise<void> } };
+(script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(bundle), module, bundle, dir);
+if (module.exports.main === undefined) throw new Error(`numgate: ${bundle} exports no main`);
+await module.exports.main(argv);
