@@ -49,7 +49,7 @@ interface Figures {
   sha256MBps: number;
 }
 
-function measure(path: string, repeats: number): Figures {
+async function measure(path: string, repeats: number): Promise<Figures> {
   const bytes = statSync(path).size;
   const opens: number[] = [];
   for (let i = 0; i < repeats; i++) opens.push(time(() => readSafetensorsSync(path)));
@@ -77,7 +77,11 @@ function measure(path: string, repeats: number): Figures {
     tensorBytes = total;
   }
   const hashes: number[] = [];
-  for (let i = 0; i < repeats; i++) hashes.push(time(() => sha256File(path)));
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    await sha256File(path);
+    hashes.push((performance.now() - t0) / 1000);
+  }
   return {
     file: path.startsWith(ROOT) ? path.slice(ROOT.length + 1) : path,
     bytes,
@@ -99,7 +103,7 @@ function print(fig: Figures): void {
 
 const promptsDir = join(ROOT, "oracles/qwen3-vl-tiny/prompts");
 console.log("tiny oracle dumps (page cache warm; median of 20 runs):");
-for (const name of readdirSync(promptsDir).filter((n) => n.endsWith(".safetensors")).sort()) print(measure(join(promptsDir, name), 20));
+for (const name of readdirSync(promptsDir).filter((n) => n.endsWith(".safetensors")).sort()) print(await measure(join(promptsDir, name), 20));
 
 const syntheticMiB = arg("--synthetic-mib", 1024);
 const dir = mkdtempSync(join(tmpdir(), "numgate-io-bench-"));
@@ -117,7 +121,7 @@ try {
   const written = statSync(path).size;
   console.log(`\nsynthetic file: ${count} x f32 tensors of ${perTensor / MiB} MiB, written (streaming writer) at ${mbps(written, writeSeconds)}`);
   for (const k of Object.keys(tensors)) delete tensors[k];
-  print(measure(path, 3));
+  print(await measure(path, 3));
   // Peak, not current: the writer's source tensors and read tensors awaiting GC count too.
   console.log(`peak RSS of the whole bench: ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
 } finally {

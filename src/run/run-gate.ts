@@ -3,17 +3,17 @@
  * and return the report's Run. Setup failures (bad spec, missing oracle, unloadable graph) come
  * back as an `error` Run that names the file and field, so the caller still writes reports.
  */
-import { candidateFiles } from "../candidate/candidate.ts";
+import { candidateFiles, loadCandidate } from "../candidate/candidate.ts";
 import { NumgateError, isNumgateError } from "../errors/numgate-error.ts";
 import { runLadder, runVerdict } from "../ladder/run.ts";
 import type { RungSpec } from "../spec/ladder.ts";
-import { sha256File } from "../files/hash.ts";
+import { InputHashes } from "./input-hashes.ts";
 import { familyNamed } from "../models/registry.ts";
 import { Oracle } from "../oracle/oracle.ts";
 import { gateUnit, type GateRun as Run, type GateRung as Rung } from "../gates/registry.ts";
-import type { FileHash, FileRole } from "../verdicts/rung.ts";
+import type { FileRole } from "../verdicts/rung.ts";
 import { reportDuration } from "../verdicts/timing.ts";
-import { openCandidateSession, outsideRoots, sessionOpener } from "./open-session.ts";
+import { openCandidateSession, outsideRoots, sessionOpener, type CandidateSession } from "./open-session.ts";
 import { planRungs, rel, resolveCandidate, resolveSpec, type ResolvedSpec } from "./resolve.ts";
 import { recordEstimateLines } from "./record-cost.ts";
 
@@ -53,14 +53,6 @@ export interface GateRunResult {
 }
 
 
-function hashes(entries: [string, FileRole][]): FileHash[] {
-  const seen = new Map<string, FileRole>();
-  for (const [p, role] of entries) if (!seen.has(rel(p))) seen.set(rel(p), role);
-  return [...seen.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([path, role]) => ({ path, sha256: sha256File(path), role }));
-}
-
 export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
   const t0 = performance.now();
   let resolved: ResolvedSpec | undefined;
@@ -97,10 +89,24 @@ export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
         field: "model",
       });
     }
-    const { candidate, backend, session } = await openCandidateSession(r, family, oracle, cand, {
+    // Hashing starts now and runs beside the backend's load and the ladder (./input-hashes.ts).
+    const inputs = new InputHashes([
+      [r.specPath, "spec"],
+      [r.ladderPath, "ladder"],
+      ...oracle.files().map((f): [string, FileRole] => [f, "oracle"]),
+      ...candidateFiles(loadCandidate(cand.manifestPath, outsideRoots(r))).map((f): [string, FileRole] => [f, "candidate"]),
+    ]);
+    let opened: CandidateSession;
+    try {
+      opened = await openCandidateSession(r, family, oracle, cand, {
       ...(req.executionProvider === undefined ? {} : { executionProvider: req.executionProvider }),
-      ...(req.threads === undefined ? {} : { threads: req.threads }),
-    });
+        ...(req.threads === undefined ? {} : { threads: req.threads }),
+      });
+    } catch (e) {
+      inputs.cancel();
+      throw e;
+    }
+    const { backend, session } = opened;
     const loadSeconds = (performance.now() - t0) / 1000;
     try {
       const known = oracle.prompts.map((p) => p.name);
@@ -120,14 +126,8 @@ export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
         ...(req.onRungDone === undefined ? {} : { onRungDone: req.onRungDone }),
       });
       const m = oracle.manifest;
-      const h0 = performance.now();
-      const files = hashes([
-        [r.specPath, "spec"],
-        [r.ladderPath, "ladder"],
-        ...oracle.files().map((f): [string, FileRole] => [f, "oracle"]),
-        ...candidateFiles(candidate).map((f): [string, FileRole] => [f, "candidate"]),
-      ]);
-      const hashSeconds = (performance.now() - h0) / 1000;
+      const files = await inputs.result();
+      const hashSeconds = inputs.waited;
       const total = (performance.now() - t0) / 1000;
       const source = m.source.kind === "hf" ? String(m.source.hf_id) : `config:${m.source.config_file ?? "?"} seed ${m.source.seed ?? "?"}`;
       const run: Run = {
@@ -158,6 +158,7 @@ export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
         },
       };
     } finally {
+      inputs.cancel();
       await backend.close();
     }
   } catch (e) {

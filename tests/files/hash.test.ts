@@ -12,25 +12,31 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const oneShot = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
 
 describe("sha256File", () => {
-  it("equals the one-shot hash, whatever the chunk size", () => {
+  it("equals the one-shot hash, whatever the chunk size", async () => {
     const bytes = readFileSync(REFERENCE_PATH);
-    for (const chunk of [1, 7, 4096, 1 << 22]) expect(sha256File(REFERENCE_PATH, chunk), `chunk ${chunk}`).toBe(oneShot(bytes));
+    for (const chunk of [1, 7, 4096, 1 << 22]) expect(await sha256File(REFERENCE_PATH, undefined, chunk), `chunk ${chunk}`).toBe(oneShot(bytes));
   });
 
-  it("hashes an empty file and a file of exactly one chunk", () => {
+  it("hashes an empty file and a file of exactly one chunk", async () => {
     const empty = join(tmp, "empty");
     writeFileSync(empty, new Uint8Array(0));
-    expect(sha256File(empty)).toBe(oneShot(new Uint8Array(0)));
+    expect(await sha256File(empty)).toBe(oneShot(new Uint8Array(0)));
     const exact = join(tmp, "exact");
     const bytes = Uint8Array.from({ length: 64 }, (_, i) => i);
     writeFileSync(exact, bytes);
-    expect(sha256File(exact, 64)).toBe(oneShot(bytes));
-    expect(sha256File(exact, 32)).toBe(oneShot(bytes));
+    expect(await sha256File(exact, undefined, 64)).toBe(oneShot(bytes));
+    expect(await sha256File(exact, undefined, 32)).toBe(oneShot(bytes));
   });
 
-  it("reports a missing file or a directory as a NumgateError naming it", () => {
+  it("reports a missing file or a directory as a NumgateError naming it", async () => {
     const absent = join(tmp, "absent");
-    expect(() => sha256File(absent)).toThrow(expect.objectContaining({ code: "file_not_found", file: absent }));
-    expect(() => sha256File(tmp)).toThrow(expect.objectContaining({ code: "file_unreadable", file: tmp }));
+    await expect(sha256File(absent)).rejects.toThrow(expect.objectContaining({ code: "file_not_found", file: absent }));
+    await expect(sha256File(tmp)).rejects.toThrow(expect.objectContaining({ code: "file_unreadable", file: tmp }));
+  });
+
+  it("stops reading once its signal aborts", async () => {
+    const ac = new AbortController();
+    ac.abort();
+    await expect(sha256File(REFERENCE_PATH, ac.signal, 64)).rejects.toThrow(expect.objectContaining({ name: "AbortError" }));
   });
 });
