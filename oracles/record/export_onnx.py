@@ -271,6 +271,21 @@ def export_decoder(wrapper: DecoderWrapper, model, path: str) -> str:
 INLINE_LIMIT = 1_900_000_000
 
 
+def _all_tensors(graph):
+    """Initializers and the tensors inside node attributes (a Constant's value, subgraphs): past 2 GB
+    the TorchScript exporter writes both out as files of their own."""
+    yield from graph.initializer
+    for node in graph.node:
+        for a in node.attribute:
+            if a.HasField("t"):
+                yield a.t
+            yield from a.tensors
+            if a.HasField("g"):
+                yield from _all_tensors(a.g)
+            for g in a.graphs:
+                yield from _all_tensors(g)
+
+
 def finish_graph(path: str, limit: int | None = None) -> None:
     """Leaves the graph as its users receive it: one self-contained file where the model fits in
     protobuf (the tiny fixtures), else the graph plus ONE weights file `<graph>.data` beside it (how
@@ -281,7 +296,7 @@ def finish_graph(path: str, limit: int | None = None) -> None:
     folder = os.path.dirname(path) or "."
     base = os.path.basename(path)
     m = onnx.load(path, load_external_data=False)
-    ext = {e.value for t in m.graph.initializer for e in t.external_data if e.key == "location"}
+    ext = {e.value for t in _all_tensors(m.graph) for e in t.external_data if e.key == "location"}
     size = os.path.getsize(path) + sum(os.path.getsize(os.path.join(folder, f)) for f in ext)
     if ext == {base + ".data"} and size >= limit:
         return
