@@ -1,6 +1,8 @@
 """What engine.py needs from a family adapter."""
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -40,3 +42,27 @@ class Adapter(Protocol):
 
     def step(self, inputs_embeds: torch.Tensor, position_ids: torch.Tensor, extras: dict[str, torch.Tensor],
              state: State | None, want_layers: bool, isolate: tuple[int, torch.Tensor] | None) -> StepResult: ...
+
+
+def load_checkpoint(opts: LoadOptions, config_cls, model_cls):
+    """A family's model from a Hugging Face checkpoint folder, or from numgate's tiny fixture (a bare
+    config beside a state dict, as oracles/record/ writes it), on the engine's device and dtype."""
+    from transformers.utils import logging
+    logging.disable_progress_bar()  # its bar on stderr says nothing numgate could use
+    with open(os.path.join(opts.model_dir, "config.json")) as f:
+        raw = json.load(f)
+    kwargs = {}
+    if "model_type" not in raw:
+        # from_pretrained, not _from_config(...).to(dtype): .to() would also cast the rotary
+        # inv_freq buffer, which a real checkpoint keeps in fp32 at any dtype.
+        raw.pop("_numgate", None)
+        kwargs["config"] = config_cls(**raw)
+    model, info = model_cls.from_pretrained(opts.model_dir, dtype=opts.dtype, attn_implementation=opts.attn,
+                                            output_loading_info=True, **kwargs)
+    tied = model.lm_head.weight.data_ptr() == model.get_input_embeddings().weight.data_ptr()
+    # A tied head is stored once, as the embeddings; an untied one (Qwen3-VL-8B) must be in the file.
+    missing = [k for k in info["missing_keys"] if not (tied and k == "lm_head.weight")]
+    if missing or info["unexpected_keys"] or info["mismatched_keys"]:
+        raise ValueError(f"weights in {opts.model_dir} do not fit the config: missing {missing[:5]}, "
+                         f"unexpected {sorted(info['unexpected_keys'])[:5]}, mismatched {sorted(info['mismatched_keys'])[:5]}")
+    return model.to(opts.device).eval()

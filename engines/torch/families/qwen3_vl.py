@@ -6,32 +6,15 @@ Per-layer hidden states are read with forward pre-hooks on layer i+1 (and on the
 """
 from __future__ import annotations
 
-import json
-import os
 
 import torch
 
-from families.base import LoadOptions, State, StepResult
+from families.base import LoadOptions, load_checkpoint, State, StepResult
 
 
 def load_model(opts: LoadOptions):
     from transformers import Qwen3VLConfig, Qwen3VLForConditionalGeneration
-    with open(os.path.join(opts.model_dir, "config.json")) as f:
-        raw = json.load(f)
-    kwargs = {}
-    if "model_type" not in raw:
-        # numgate's tiny fixture: a bare config beside a state dict (oracles/record/record.py).
-        # from_pretrained, not _from_config(...).to(dtype): .to() would also cast the rotary
-        # inv_freq buffer, which a real checkpoint keeps in fp32 at any dtype.
-        raw.pop("_numgate", None)
-        kwargs["config"] = Qwen3VLConfig(**raw)
-    model, info = Qwen3VLForConditionalGeneration.from_pretrained(
-        opts.model_dir, dtype=opts.dtype, attn_implementation=opts.attn, output_loading_info=True, **kwargs)
-    missing = [k for k in info["missing_keys"] if k != "lm_head.weight"]  # tied to the embeddings
-    if missing or info["unexpected_keys"] or info["mismatched_keys"]:
-        raise ValueError(f"weights in {opts.model_dir} do not fit the config: missing {missing[:5]}, "
-                         f"unexpected {sorted(info['unexpected_keys'])[:5]}, mismatched {sorted(info['mismatched_keys'])[:5]}")
-    return model.to(opts.device).eval()
+    return load_checkpoint(opts, Qwen3VLConfig, Qwen3VLForConditionalGeneration)
 
 
 class Qwen3VLAdapter:
