@@ -102,6 +102,19 @@ describe("shipped layouts", () => {
       expect(prompt(rung(run, "seeded_decode"), "text-count-long").message).toContain("from the oracle's 74-token cache");
     });
 
+    it("run by transformers.js itself (its qwen3_5 class feeds past_conv / past_recurrent by these names): its text-only decode positions are off by 2S", async () => {
+      const run = (await runGate({ root: ROOT, model: "qwen3.5-tiny", candidate: "tjs-runtime-fp32", keepGoing: true })).run;
+      expect(run.backend).toMatch(/^transformers\.js /);
+      const pos = rung(run, "positions");
+      expect(prompt(pos, TEXT).message).toContain("decode: 23/23 differ, first at decode step at cache index 4 plane T (expected 4, got 12)");
+      expect(prompt(pos, MM).verdict).toBe("pass");
+      expect(prompt(pos, "batch-left-padded").message).toContain("runtime decode row 1 (left-padded): 7/7 exact");
+      expect(prompt(rung(run, "seeded_decode"), TEXT).message).toContain("fed 205 at (12, 12, 12)");
+      expect(prompt(rung(run, "seeded_decode"), TEXT).verdict).toBe("fail");
+      // Its own generate() carried the hybrid state: every rollout is the oracle's.
+      expect(rung(run, "greedy").verdict).toBe("pass");
+    });
+
     /** The shipped decoder with one edit, opened as an onnx-community candidate of its own files. */
     async function openEdited(edit: (m: ReturnType<typeof readModel>) => void): Promise<unknown> {
       const dir = mkdtempSync(join(tmpdir(), "numgate-q35tjs-"));
