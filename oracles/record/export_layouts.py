@@ -84,6 +84,15 @@ class TextModel(nn.Module):
         return self.norm(h)
 
 
+def padded_causal_mask(attention_mask, S: int, P: int) -> torch.Tensor:
+    """Additive [B,1,S,P+S] mask: causal over past + new tokens, and no key a padded token."""
+    q_idx = torch.arange(S, device=attention_mask.device) + P
+    k_idx = torch.arange(P + S, device=attention_mask.device)
+    causal = k_idx[None, :] <= q_idx[:, None]
+    allowed = causal[None, None] & attention_mask[:, None, None, :].bool()
+    return torch.where(allowed, 0.0, torch.finfo(torch.float32).min)
+
+
 class MergedDecoder(nn.Module):
     """onnx-community's decoder_model_merged: one graph with and without past (past length 0)."""
 
@@ -95,13 +104,7 @@ class MergedDecoder(nn.Module):
 
     def forward(self, inputs_embeds, attention_mask, position_ids, *past_flat):
         past = [(past_flat[2 * i], past_flat[2 * i + 1]) for i in range(self.num_layers)]
-        B, S, _ = inputs_embeds.shape
-        P = past[0][0].shape[2]
-        q_idx = torch.arange(S, device=inputs_embeds.device) + P
-        k_idx = torch.arange(P + S, device=inputs_embeds.device)
-        causal = k_idx[None, :] <= q_idx[:, None]
-        allowed = causal[None, None] & attention_mask[:, None, None, :].bool()
-        mask = torch.where(allowed, 0.0, torch.finfo(torch.float32).min)
+        mask = padded_causal_mask(attention_mask, inputs_embeds.shape[1], past[0][0].shape[2])
         cache = ListCache(past)
         logits = self.lm_head(self.model(inputs_embeds, mask, position_ids, cache))
         outs = [logits]
@@ -251,7 +254,8 @@ def quantize_q8(src: str, dst: str) -> None:
     quantize_dynamic(src, dst, weight_type=QuantType.QUInt8)
 
 
-def write_tjs(model, cfg, grid, pv, out: str) -> None:
+def write_tjs(model, cfg, grid, pv, out: str, export_decoder=export_merged_decoder) -> None:
+    """The model folder; `export_decoder(model, path)` writes the family's decoder_model_merged."""
     onnx_dir = os.path.join(out, "onnx")
     os.makedirs(onnx_dir, exist_ok=True)
     cfg.save_pretrained(out)
@@ -261,7 +265,7 @@ def write_tjs(model, cfg, grid, pv, out: str) -> None:
     write_tokenizer(cfg, out)
     write_preprocessor(out)
     graphs = {
-        "decoder_model_merged": lambda p: export_merged_decoder(model, p),
+        "decoder_model_merged": lambda p: export_decoder(model, p),
         "embed_tokens": lambda p: export_embed_tokens(model, p),
         "vision_encoder": lambda p: export_vision_encoder(model, grid, pv, p, "image_features"),
     }

@@ -70,19 +70,19 @@ class DecoderWrapper(nn.Module):
         self.reset_recurrent_state = reset_recurrent_state
 
     def rope(self, position_ids):
-        freqs = position_ids[..., None].float() * self.inv_freq  # [3,1,S,F]
+        freqs = position_ids[..., None].float() * self.inv_freq  # [3,B,S,F]
         f = torch.where(self.sel_h, freqs[1], torch.where(self.sel_w, freqs[2], freqs[0]))
         emb = torch.cat([f, f], dim=-1)
         return emb.cos(), emb.sin()
 
     def attention(self, attn, x, cos, sin, pk, pv, mask):
-        S = x.shape[1]
-        qg = attn.q_proj(x).view(1, S, self.n_heads, 2 * self.hd)
+        B, S = x.shape[0], x.shape[1]
+        qg = attn.q_proj(x).view(B, S, self.n_heads, 2 * self.hd)
         q, gate = qg[..., : self.hd], qg[..., self.hd:]
-        gate = gate.reshape(1, S, self.n_heads * self.hd)
+        gate = gate.reshape(B, S, self.n_heads * self.hd)
         q = rms(q, attn.q_norm.weight, self.eps).transpose(1, 2)
-        k = rms(attn.k_proj(x).view(1, S, self.n_kv, self.hd), attn.k_norm.weight, self.eps).transpose(1, 2)
-        v = attn.v_proj(x).view(1, S, self.n_kv, self.hd).transpose(1, 2)
+        k = rms(attn.k_proj(x).view(B, S, self.n_kv, self.hd), attn.k_norm.weight, self.eps).transpose(1, 2)
+        v = attn.v_proj(x).view(B, S, self.n_kv, self.hd).transpose(1, 2)
         rd = cos.shape[-1]
         c, s = cos[:, None], sin[:, None]
         q = torch.cat([q[..., :rd] * c + rotate_half(q[..., :rd]) * s, q[..., rd:]], dim=-1)
@@ -93,13 +93,13 @@ class DecoderWrapper(nn.Module):
         kr = k_all.repeat_interleave(rep, dim=1)
         vr = v_all.repeat_interleave(rep, dim=1)
         w = torch.softmax((q @ kr.transpose(2, 3)) * (self.hd ** -0.5) + mask, dim=-1)
-        o = (w @ vr).transpose(1, 2).reshape(1, S, self.n_heads * self.hd)
+        o = (w @ vr).transpose(1, 2).reshape(B, S, self.n_heads * self.hd)
         return attn.o_proj(o * torch.sigmoid(gate)), k_all, v_all
 
     def linear_attention(self, la, x, conv_state, rec_state):
-        S = x.shape[1]
+        B, S = x.shape[0], x.shape[1]
         K = la.conv_kernel_size
-        mixed = la.in_proj_qkv(x).transpose(1, 2)  # [1, C, S]
+        mixed = la.in_proj_qkv(x).transpose(1, 2)  # [B, C, S]
         if self.drop_conv_state:
             conv_state = torch.zeros_like(conv_state)
         if self.reset_recurrent_state:
@@ -109,9 +109,9 @@ class DecoderWrapper(nn.Module):
         conv = F.silu(F.conv1d(conv_in, la.conv1d.weight, None, groups=conv_in.shape[1])[..., -S:])
         conv = conv.transpose(1, 2)
         q, k, v = torch.split(conv, [la.key_dim, la.key_dim, la.value_dim], dim=-1)
-        q = q.reshape(1, S, -1, la.head_k_dim)
-        k = k.reshape(1, S, -1, la.head_k_dim)
-        v = v.reshape(1, S, -1, la.head_v_dim)
+        q = q.reshape(B, S, -1, la.head_k_dim)
+        k = k.reshape(B, S, -1, la.head_k_dim)
+        v = v.reshape(B, S, -1, la.head_v_dim)
         beta = la.in_proj_b(x).sigmoid()
         g = -la.A_log.float().exp() * F.softplus(la.in_proj_a(x).float() + la.dt_bias)
         rep = la.num_v_heads // la.num_k_heads
@@ -119,11 +119,30 @@ class DecoderWrapper(nn.Module):
             q = q.repeat_interleave(rep, dim=2)
             k = k.repeat_interleave(rep, dim=2)
         core, new_rec = qwen35_gdn.gated_delta_rule(q, k, v, g, beta, rec_state, True)
-        z = la.in_proj_z(x).reshape(1, S, -1, la.head_v_dim)
+        z = la.in_proj_z(x).reshape(B, S, -1, la.head_v_dim)
         # The gated norm inside GatedDeltaNet is a plain w gain (weights stored around 1), not (1 + w).
         core = core * torch.rsqrt(core.pow(2).mean(-1, keepdim=True) + la.norm.variance_epsilon)
         core = (la.norm.weight * core) * F.silu(z.float())
-        return la.out_proj(core.reshape(1, S, -1)), new_conv, new_rec
+        return la.out_proj(core.reshape(B, S, -1)), new_conv, new_rec
+
+    def block(self, i, layer, h, cos, sin, mask, state, token_mask=None):
+        """Decoder layer i over the residual h; `state` is its (key, value) or (conv, recurrent).
+        `layer` is anything with the decoder layer's submodules (another wrapper's module, so that
+        its exporter scopes these ops under that module). token_mask [B,S] zeroes padded tokens
+        before the linear attention, as transformers' apply_mask_to_padding_states does."""
+        residual = h
+        x = rms(h, layer.input_layernorm.weight, self.eps, plus_one=self.norm_as_w_layer != i)
+        if self.types[i] == "full_attention":
+            x, a, b = self.attention(layer.self_attn, x, cos, sin, state[0], state[1], mask)
+        else:
+            if token_mask is not None:
+                x = x * token_mask[:, :, None].to(x.dtype)
+            x, a, b = self.linear_attention(layer.linear_attn, x, state[0], state[1])
+        h = residual + x
+        h = h + layer.mlp(rms(h, layer.post_attention_layernorm.weight, self.eps))
+        if self.fp16_boundaries:
+            h = h.half().float()
+        return h, a, b
 
     def forward(self, inputs_embeds, position_ids, past_keys, past_values, past_convs, past_recurrents,
                 isolate_layer, isolate_input):
@@ -140,22 +159,16 @@ class DecoderWrapper(nn.Module):
         fi = li = 0
         for i, layer in enumerate(self.layers):
             h = torch.where(isolate_layer == i, isolate_input, h)
-            residual = h
-            x = rms(h, layer.input_layernorm.weight, self.eps, plus_one=self.norm_as_w_layer != i)
             if self.types[i] == "full_attention":
-                x, k, v = self.attention(layer.self_attn, x, cos, sin, past_keys[fi], past_values[fi], mask)
+                h, k, v = self.block(i, layer, h, cos, sin, mask, (past_keys[fi], past_values[fi]))
                 keys.append(k)
                 values.append(v)
                 fi += 1
             else:
-                x, c, r = self.linear_attention(layer.linear_attn, x, past_convs[li], past_recurrents[li])
+                h, c, r = self.block(i, layer, h, cos, sin, mask, (past_convs[li], past_recurrents[li]))
                 convs.append(c)
                 recs.append(r)
                 li += 1
-            h = residual + x
-            h = h + layer.mlp(rms(h, layer.post_attention_layernorm.weight, self.eps))
-            if self.fp16_boundaries:
-                h = h.half().float()
             hiddens.append(h)
         logits = F.linear(rms(h, self.norm.weight, self.eps), self.lm_head_weight)
         return (logits, torch.stack(hiddens), torch.stack(keys), torch.stack(values), torch.stack(convs),

@@ -3,7 +3,7 @@
  * runtime lacks, and decode one token at a time from a prefill. A family supplies only what
  * differs (its extra inputs, its positions, what its state is called in messages).
  */
-import type { Backend, StateHandle, VisionOutputs } from "../backends/backend.ts";
+import type { Backend, GenerateResult, StateHandle, VisionOutputs } from "../backends/backend.ts";
 import { NumgateError } from "../errors/numgate-error.ts";
 import type { Oracle, OracleDump } from "../oracle/oracle.ts";
 import { Tensor } from "../tensor/tensor.ts";
@@ -109,4 +109,40 @@ export async function towerPerImage(backend: Backend, dump: OracleDump, prompt: 
     embeds: concatRows(outs.map((o) => o.embeds)),
     extra: Array.from({ length: levels }, (_, k) => concatRows(outs.map((o) => o.extra[k] as Tensor))),
   };
+}
+
+function rows3(xs: readonly number[]): number[][] {
+  return Array.from({ length: xs.length / 3 }, (_, i) => xs.slice(3 * i, 3 * i + 3));
+}
+
+/**
+ * The runtime's own generate() over a prompt or a recorded padded batch, as its users call it:
+ * token ids, mask, and the processor's pixel values. As many new tokens as the oracle generated.
+ * `promptDump` reads a recorded prompt's dump the way the family's session does (with its checks).
+ */
+export async function runtimeGenerate(backend: Backend, oracle: Oracle, name: string, promptDump: (prompt: string) => OracleDump): Promise<GenerateResult> {
+  const generate = backend.generate?.bind(backend);
+  if (generate === undefined) throw new NumgateError("internal", `${backend.name} has no generate()`);
+  const batch = oracle.manifest.positions_batches.find((b) => b.name === name);
+  const dump = batch === undefined ? promptDump(name) : oracle.dump(name);
+  const idsT = dump.get("inputs.input_ids");
+  const [B = 1, S = 0] = idsT.shape;
+  const ids = idsT.toNumbers();
+  const mask = dump.has("inputs.attention_mask") ? dump.get("inputs.attention_mask").toNumbers() : ids.map(() => 1);
+  const rows = (xs: number[]) => Array.from({ length: B }, (_, b) => xs.slice(b * S, (b + 1) * S));
+  // A batch dump stores no pixels; its rows are recorded prompts, whose pixels are.
+  const pixelDumps = batch === undefined ? [dump] : batch.rows.map((r) => promptDump(r));
+  const pixels = pixelDumps.filter((d) => d.has("inputs.pixel_values")).map((d) => d.get("inputs.pixel_values"));
+  const steps = dump.get("greedy.tokens").shape.at(-1) ?? 1;
+  return generate({
+    inputIds: rows(ids),
+    attentionMask: rows(mask),
+    maxNewTokens: steps,
+    ...(pixels.length === 0 || !dump.has("inputs.image_grid_thw")
+      ? {}
+      : {
+          pixelValues: concatRows(pixels),
+          imageGridThw: rows3(dump.get("inputs.image_grid_thw").toNumbers()),
+        }),
+  });
 }

@@ -13,7 +13,7 @@
  */
 import { relative } from "node:path";
 import type { Backend, GenerateResult, StateHandle, StepOutputs, VisionOutputs } from "../../backends/backend.ts";
-import { concatRows, decodeLoop, missingFromBackend, towerPerImage } from "../drive.ts";
+import { decodeLoop, missingFromBackend, runtimeGenerate, towerPerImage } from "../drive.ts";
 import { NumgateError } from "../../errors/numgate-error.ts";
 import { embedTokens } from "../embeds.ts";
 import { argmax } from "../../metrics/index.ts";
@@ -48,10 +48,6 @@ interface PromptState {
   greedy: Map<number, Promise<DecodeRun>>;
   /** The runtime's own generate() (backends that have one). */
   generated?: Promise<GenerateResult>;
-}
-
-function rows3(xs: readonly number[]): number[][] {
-  return Array.from({ length: xs.length / 3 }, (_, i) => xs.slice(3 * i, 3 * i + 3));
 }
 
 export class Qwen3VLSession implements ModelSession {
@@ -355,38 +351,10 @@ export class Qwen3VLSession implements ModelSession {
     return run;
   }
 
-  /**
-   * The runtime's own generate() over a prompt or a recorded padded batch, as its users call it:
-   * token ids, mask, and the processor's pixel values. As many new tokens as the oracle generated.
-   */
+  /** The runtime's own generate() over a prompt or a recorded padded batch (drive.ts), once per name. */
   private generated(name: string): Promise<GenerateResult> {
     const st = this.s(name);
-    st.generated ??= (async () => {
-      const generate = this.backend.generate?.bind(this.backend);
-      if (generate === undefined) throw new NumgateError("internal", `${this.backend.name} has no generate()`);
-      const batch = this.oracle.manifest.positions_batches.find((b) => b.name === name);
-      const dump = batch === undefined ? this.prompt(name).dump : this.oracle.dump(name);
-      const idsT = dump.get("inputs.input_ids");
-      const [B = 1, S = 0] = idsT.shape;
-      const ids = idsT.toNumbers();
-      const mask = dump.has("inputs.attention_mask") ? dump.get("inputs.attention_mask").toNumbers() : ids.map(() => 1);
-      const rows = (xs: number[]) => Array.from({ length: B }, (_, b) => xs.slice(b * S, (b + 1) * S));
-      // A batch dump stores no pixels; its rows are recorded prompts, whose pixels are.
-      const pixelDumps = batch === undefined ? [dump] : batch.rows.map((r) => this.prompt(r).dump);
-      const pixels = pixelDumps.filter((d) => d.has("inputs.pixel_values")).map((d) => d.get("inputs.pixel_values"));
-      const steps = dump.get("greedy.tokens").shape.at(-1) ?? 1;
-      return generate({
-        inputIds: rows(ids),
-        attentionMask: rows(mask),
-        maxNewTokens: steps,
-        ...(pixels.length === 0 || !dump.has("inputs.image_grid_thw")
-          ? {}
-          : {
-              pixelValues: concatRows(pixels),
-              imageGridThw: rows3(dump.get("inputs.image_grid_thw").toNumbers()),
-            }),
-      });
-    })();
+    st.generated ??= runtimeGenerate(this.backend, this.oracle, name, (p) => this.prompt(p).dump);
     return st.generated;
   }
 }

@@ -8,8 +8,8 @@
  * The oracle's greedy is a full re-forward per token without a cache (see record_qwen35.py), so
  * `greedy.logits[1]` is the reference for one decode step from the oracle's prefill state.
  */
-import type { Backend, StepOutputs, VisionOutputs } from "../../backends/backend.ts";
-import { decodeLoop, missingFromBackend, towerPerImage } from "../drive.ts";
+import type { Backend, GenerateResult, StepOutputs } from "../../backends/backend.ts";
+import { decodeLoop, missingFromBackend, runtimeGenerate, towerPerImage } from "../drive.ts";
 import { NumgateError } from "../../errors/numgate-error.ts";
 import { embedTokens } from "../embeds.ts";
 import { argmax } from "../../metrics/index.ts";
@@ -19,6 +19,7 @@ import type { Capability, DecodeRun, HostPositions, ModelSession, PositionsSuppo
 import { qwen35StateSpecs } from "./state.ts";
 import type { Qwen35Candidate, Qwen35OracleManifest } from "./manifest.ts";
 import { qwen35Positions } from "./positions.ts";
+import { runtimeBatchPositions, runtimePromptPositions } from "../qwen3-vl/runtime-positions.ts";
 
 type Qwen35Prompt = Qwen35OracleManifest["prompts"][number];
 
@@ -33,6 +34,8 @@ interface PromptState {
   prefill?: Promise<Prefill>;
   teacher?: Promise<DecodeRun>;
   greedy?: Promise<DecodeRun>;
+  /** The runtime's own generate() (backends that have one). */
+  generated?: Promise<GenerateResult>;
 }
 
 export class Qwen35Session implements ModelSession {
@@ -51,7 +54,18 @@ export class Qwen35Session implements ModelSession {
     const t = oracle.manifest.text;
     this.hidden = t.hidden_size;
     this.layers = t.num_layers;
-    this.positions = qwen35Positions(oracle.manifest, candidate.runtime, (p) => this.prompt(p).dump);
+    const ported = qwen35Positions(oracle.manifest, candidate.runtime, (p) => this.prompt(p).dump);
+    // A runtime that computes positions itself (transformers.js) is judged on the positions it
+    // fed during its own generate(), not on a formula; its greedy is its own loop too.
+    const batches = backend.capabilities.generateBatch !== false;
+    this.positions =
+      backend.generate === undefined
+        ? ported
+        : {
+            ...ported,
+            host: async (p) => runtimePromptPositions("runtime", this.inputIds(p).length, (await this.generated(p)).positionFeeds),
+            ...(batches ? { hostBatch: async (b: string) => runtimeBatchPositions("runtime", (await this.generated(b)).positionFeeds) } : {}),
+          };
     this.missing = missingFromBackend(backend, "decoder state");
   }
 
@@ -213,7 +227,16 @@ export class Qwen35Session implements ModelSession {
 
   greedy(name: string, steps: number): Promise<DecodeRun> {
     const st = this.s(name);
-    st.greedy ??= this.decodeRun(name, steps, (_step, row) => argmax(row));
+    st.greedy ??=
+      this.backend.generate === undefined
+        ? this.decodeRun(name, steps, (_step, row) => argmax(row))
+        : this.generated(name).then((g) => ({ tokens: (g.tokens[0] ?? []).slice(0, steps), logits: (g.logits ?? []).slice(0, steps) }));
     return st.greedy;
+  }
+
+  private generated(name: string): Promise<GenerateResult> {
+    const st = this.s(name);
+    st.generated ??= runtimeGenerate(this.backend, this.oracle, name, (p) => this.prompt(p).dump);
+    return st.generated;
   }
 }

@@ -4,8 +4,12 @@
  *   onnx/vision_encoder{suffix}.onnx        pixel_values, image_grid_thw -> image_features
  *   onnx/embed_tokens{suffix}.onnx          input_ids -> inputs_embeds
  *   onnx/decoder_model_merged{suffix}.onnx  inputs_embeds, attention_mask, position_ids [3,B,S],
- *                                           past_key_values.{i}.key/.value
- *                                        -> logits, present.{i}.key/.value
+ *                                           past_key_values.{i}.key/.value (attention layers),
+ *                                           past_conv.{i} [B,conv_dim,kernel] and
+ *                                           past_recurrent.{i} [B,v_heads,dk,dv] (linear-attention
+ *                                           layers of a hybrid decoder)
+ *                                        -> logits, present.{i}.key/.value, present_conv.{i},
+ *                                           present_recurrent.{i}
  *
  * where the suffix is transformers.js's dtype: "" (fp32), _fp16, _q4, _q4f16, _quantized (q8).
  * No per-layer outputs (numgate marks them in an edited copy), no rotary tables, no DeepStack.
@@ -40,6 +44,11 @@ export const ONNX_COMMUNITY_NAMES: KvNames = {
     pastValue: (i) => `past_key_values.${i}.value`,
     presentKey: (i) => `present.${i}.key`,
     presentValue: (i) => `present.${i}.value`,
+    // transformers.js's getCacheNames for its hybrid (GatedDeltaNet) decoders, and getPastKeyValues's present_* -> past_* renaming.
+    pastConv: (i) => `past_conv.${i}`,
+    pastRecurrent: (i) => `past_recurrent.${i}`,
+    presentConv: (i) => `present_conv.${i}`,
+    presentRecurrent: (i) => `present_recurrent.${i}`,
     logits: "logits",
   },
   embed: { inputIds: "input_ids", output: "inputs_embeds" },
