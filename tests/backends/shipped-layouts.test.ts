@@ -102,6 +102,16 @@ describe("shipped layouts", () => {
       expect(prompt(rung(run, "seeded_decode"), "text-count-long").message).toContain("from the oracle's 74-token cache");
     });
 
+    it("tjs-q8 (the _quantized graphs) fails fp32's layer thresholds by its noise and passes every rung under its calibrated entry", async () => {
+      const [byPath, entry] = await Promise.all([
+        runGate({ root: ROOT, model: "qwen3.5-tiny", candidate: join(Q35, "tjs-q8.json"), keepGoing: true }),
+        runGate({ root: ROOT, model: "qwen3.5-tiny", candidate: "tjs-q8", keepGoing: true }),
+      ]);
+      expect(rung(byPath.run, "layers").verdict).toBe("fail");
+      expect(rung(byPath.run, "greedy").verdict).toBe("pass");
+      expect(entry.run.verdict).toBe("pass");
+    });
+
     it("run by transformers.js itself (its qwen3_5 class feeds past_conv / past_recurrent by these names): its text-only decode positions are off by 2S", async () => {
       const run = (await runGate({ root: ROOT, model: "qwen3.5-tiny", candidate: "tjs-runtime-fp32", keepGoing: true })).run;
       expect(run.backend).toMatch(/^transformers\.js /);
