@@ -34,7 +34,9 @@ function staleSource() {
     sources = readdirSync(srcDir, { recursive: true }).filter((rel) => rel.endsWith(".ts")).map((rel) => `src/${rel}`);
   }
   for (const rel of sources) {
-    const mtimeMs = statSync(join(packageRoot, rel), { throwIfNoEntry: false })?.mtimeMs;
+    // Concatenated, not path.join-ed: the names come from the build, relative and normalised, and
+    // join() on ~150 of them was a few ms of cold code on every command.
+    const mtimeMs = statSync(packageRoot + rel, { throwIfNoEntry: false })?.mtimeMs;
     if (mtimeMs === undefined) return `${rel} was removed`;
     if (mtimeMs > builtAt) return `${rel} changed`;
   }
