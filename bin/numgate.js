@@ -8,12 +8,13 @@
 // package ships it). In a development checkout, one whose own node_modules holds esbuild (a
 // devDependency), a src/ file, package.json or package-lock.json newer than the build (the time of
 // dist/meta.json, written last) means dist/ is stale: it is rebuilt here first (seconds, and only
-// after an edit), so an edit is never silently ignored; the check costs a stat per source file.
+// after an edit), so an edit is never silently ignored; the check costs a stat per source file the
+// bundle was built from (dist/sources.json; a file it does not list changes nothing until a listed
+// one imports it, and is then newer than the build itself).
 // An installed package is not checked: it is not edited, and unpacking gives its files arbitrary
 // times.
 // `npm run dev -- <args>` runs src/ through tsx without a build; the tests (vitest) run src/ too.
-import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -25,8 +26,19 @@ const buildScript = join(packageRoot, "scripts", "build.mjs");
 /** Why dist/ is stale (a file it is built from changed after it), or undefined when it is current. */
 function staleSource() {
   if (builtAt === undefined) return "never built";
-  for (const rel of readdirSync(srcDir, { recursive: true })) {
-    if (rel.endsWith(".ts") && statSync(join(srcDir, rel)).mtimeMs > builtAt) return `src/${rel} changed`;
+  let sources;
+  try {
+    sources = JSON.parse(readFileSync(join(packageRoot, "dist", "sources.json"), "utf8"));
+  } catch {
+    // A build from before dist/sources.json: every source file, as that build's own check did.
+    sources = readdirSync(srcDir, { recursive: true }).filter((rel) => rel.endsWith(".ts")).map((rel) => `src/${rel}`);
+  }
+  for (const rel of sources) {
+    // Concatenated, not path.join-ed: the names come from the build, relative and normalised, and
+    // join() on ~150 of them was a few ms of cold code on every command.
+    const mtimeMs = statSync(packageRoot + rel, { throwIfNoEntry: false })?.mtimeMs;
+    if (mtimeMs === undefined) return `${rel} was removed`;
+    if (mtimeMs > builtAt) return `${rel} changed`;
   }
   for (const f of ["package.json", "package-lock.json"]) {
     if ((statSync(join(packageRoot, f), { throwIfNoEntry: false })?.mtimeMs ?? 0) > builtAt) return `${f} changed`;
@@ -38,6 +50,8 @@ const isDevelopmentCheckout = existsSync(join(packageRoot, "node_modules", "esbu
 const stale = isDevelopmentCheckout ? staleSource() : undefined;
 if (stale !== undefined) {
   process.stderr.write(`numgate: dist/ is out of date (${stale}); rebuilding it (npm run build)\n`);
+  // Imported here only: loading node:child_process was a tenth of `--version`.
+  const { spawnSync } = await import("node:child_process");
   const r = spawnSync(process.execPath, [buildScript], { stdio: "inherit" });
   if (r.status !== 0) {
     process.stderr.write("numgate: the build failed (above); fix it, or run the sources directly with npm run dev -- <args>\n");

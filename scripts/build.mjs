@@ -17,6 +17,7 @@
  * Not bundled: onnxruntime-node (a native addon that finds its binaries next to its own files) and
  * @huggingface/transformers (large, only for the transformers-js backend, with native and wasm
  * files of its own); both come from node_modules at run time.
+ * dist/sources.json lists the src/ files the bundle is built from (what bin/numgate.js stats).
  * dist/meta.json is esbuild's metafile; it is written last, so bin/numgate.js takes its time as
  * the build's.
  */
@@ -39,9 +40,29 @@ if (tsc.status !== 0) {
 // A clean dist/: files of an older build layout (tsc's per-module output) must not linger.
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
+/**
+ * zod re-exports all its ~50 locales as `z.locales` (about 390 KB, a fifth of the bundle) though
+ * it only ever configures English (classic/schemas.js imports en.js itself) and numgate never
+ * reads `z.locales`. Its locales index is replaced by one that exports `en` alone, the same
+ * module, so every message is the one zod would give.
+ */
+const zodEnglishOnly = {
+  name: "zod-english-only",
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]zod[\\/]v4[\\/](classic|core|mini)$/.test(args.resolveDir) ? { path: join(args.resolveDir, "..", "locales", "index.js"), namespace: "zod-locales" } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "zod-locales" }, (args) => ({
+      contents: 'export { default as en } from "./en.js";\n',
+      resolveDir: dirname(args.path),
+      loader: "js",
+    }));
+  },
+};
 const result = await build({
   absWorkingDir: root,
   entryPoints: { "cli/numgate": "src/cli/program.ts" },
+  plugins: [zodEnglishOnly],
   entryNames: "[dir]/[name]-[hash]",
   outdir: dist,
   bundle: true,
@@ -71,5 +92,10 @@ const loader = await build({
   metafile: true,
   logLevel: "warning",
 });
+// The sources the bundle is built from, for bin/numgate.js's staleness check: a stat each, instead
+// of walking src/ (a recursive readdir was most of `--version`'s own work). A source that is not
+// among them cannot change the bundle until a listed one is edited to import it.
+const sources = [...Object.keys(result.metafile.inputs), ...Object.keys(loader.metafile.inputs)].filter((f) => f.startsWith("src/"));
+writeFileSync(join(dist, "sources.json"), JSON.stringify(sources));
 const metafile = { inputs: { ...result.metafile.inputs, ...loader.metafile.inputs }, outputs: { ...result.metafile.outputs, ...loader.metafile.outputs } };
 writeFileSync(join(dist, "meta.json"), JSON.stringify(metafile));

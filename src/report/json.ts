@@ -37,9 +37,13 @@ function issueToError(issues: readonly z.core.$ZodIssue[], file: string | undefi
   });
 }
 
-/** Replaces NaN/Infinity with null (deep copy); JSON has no spelling for them. */
+/**
+ * Replaces NaN/Infinity with null (deep copy); JSON has no spelling for them. -0 becomes 0, as
+ * JSON.stringify writes it: the renderings are made from this copy, not from report.json read
+ * back, and must be what `numgate render` makes from that file.
+ */
 export function nonFiniteToNull(value: unknown): unknown {
-  if (typeof value === "number") return Number.isFinite(value) ? value : null;
+  if (typeof value === "number") return Number.isFinite(value) ? (value === 0 ? 0 : value) : null;
   if (Array.isArray(value)) return value.map(nonFiniteToNull);
   if (value !== null && typeof value === "object") {
     const out: Record<string, unknown> = {};
@@ -97,23 +101,39 @@ function withoutRunId(report: Report): Report {
   return rest;
 }
 
+/** The run id of an already validated, canonical report (see `reportRunId`). */
+function runIdOf(valid: Report): string {
+  return createHash("sha256").update(canonicalText(withoutRunId(valid)), "utf8").digest("hex").slice(0, 16);
+}
+
 /**
  * The report's run id: the first 16 hex digits of the SHA-256 of its canonical text without
  * `run_id`. Derived from the content, not drawn at random, so that report.json stays byte-identical
  * across reproducible runs (SOURCE_DATE_EPOCH) while runs that differ in anything get different ids.
  */
 export function reportRunId(report: Report): string {
-  const text = canonicalText(withoutRunId(parseReport(report)));
-  return createHash("sha256").update(text, "utf8").digest("hex").slice(0, 16);
+  return runIdOf(parseReport(report));
 }
 
 /**
  * Validated, canonical report with its `run_id` (re)computed: any id it carried before (e.g. of a
  * report merged or edited since) is replaced. Throws "report_invalid".
+ *
+ * Validated once: the id is put into the validated, canonical copy where the schema declares it
+ * (after version, the key order zod emits). A second parse would only check that a 16-hex-digit
+ * string matches RUN_ID_PATTERN, and canonicalReport of a canonical report is itself; it was a
+ * third of a tiny gate's report writing.
  */
 export function stampRunId(report: Report): Report {
-  // parseReport puts run_id where the schema declares it (after version).
-  return parseReport({ ...report, run_id: reportRunId(report) });
+  const valid = parseReport(report);
+  const { schema, version, run_id: _stale, ...rest } = valid;
+  return { schema, version, run_id: runIdOf(valid), ...rest };
+}
+
+/** The stamped report (`stampRunId`) and its canonical JSON text, validated once. */
+export function serializeStamped(report: Report): { report: Report; text: string } {
+  const stamped = stampRunId(report);
+  return { report: stamped, text: canonicalText(stamped) };
 }
 
 /**
@@ -121,7 +141,7 @@ export function stampRunId(report: Report): Report {
  * Throws "report_invalid".
  */
 export function serializeReport(report: Report): string {
-  return canonicalText(stampRunId(report));
+  return serializeStamped(report).text;
 }
 
 /** Reads and validates a report.json; NumgateError with `file` and `field` on any failure. */

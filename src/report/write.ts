@@ -35,7 +35,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { NumgateError } from "../errors/numgate-error.ts";
 import { renderHtml, type HtmlOptions } from "./html.ts";
-import { parseReport, readReport, serializeReport } from "./json.ts";
+import { parseReport, readReport, serializeStamped } from "./json.ts";
 import { renderJunit } from "./junit.ts";
 import type { Report } from "./schema.ts";
 
@@ -101,9 +101,12 @@ const KEPT = "; the previous report set is unchanged";
 
 function renderSet(report: Report, dir: string, opts: WriteOptions): RenderedSet {
   // With skipJson the report.json on disk stays as it is, so the renderings carry its run id (none
-  // for a version 1 file); otherwise serializeReport validates and stamps a fresh one.
-  const json = opts.skipJson === true ? "" : serializeReport(report);
-  const valid = opts.skipJson === true ? parseReport(report) : (JSON.parse(json) as Report);
+  // for a version 1 file); otherwise serializeStamped validates and stamps a fresh one. The
+  // renderings are made from that validated copy (what report.json holds, -0 and NaN as JSON
+  // writes them), so the report is validated once and not parsed back from its text.
+  const stamped = opts.skipJson === true ? { report: parseReport(report), text: "" } : serializeStamped(report);
+  const json = stamped.text;
+  const valid = stamped.report;
   const runId = valid.run_id;
   const paths: ReportPaths = {
     json: join(dir, opts.names?.json ?? "report.json"),

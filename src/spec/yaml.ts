@@ -11,7 +11,7 @@
  * translation and error types; it only adds the check that the text is strict JSON.
  */
 import { readFileSync, statSync } from "node:fs";
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Parser } from "yaml";
+import { Composer, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Parser } from "yaml";
 import type { CST, Document, Node as YamlNode, Pair } from "yaml";
 import type { z } from "zod";
 import { NumgateError } from "../errors/numgate-error.ts";
@@ -213,17 +213,29 @@ const docCache = new Map<string, { mtimeMs: number; parsed: ParsedYaml }>();
 /**
  * yaml's Document for `text` (its errors, duplicate keys included, are in `doc.errors`), after
  * refusing nesting deeper than MAX_NESTING_DEPTH with an "invalid_yaml" / "invalid_json" SpecError.
+ *
+ * yaml's lexer and parser run once: their tokens serve both the depth check and the composer
+ * (what `parseDocument` does inside). Lexing the text twice, once for the check and once in
+ * `parseDocument`, was about half of a tiny gate's spec loading.
  */
 export function parseSpecDocument(text: string, file: string, what: string, dialect: Dialect): ParsedYaml {
-  const tooDeep = tooDeepAt(text);
+  const lineCounter = new LineCounter();
+  const tokens = Array.from(new Parser(lineCounter.addNewLine).parse(text));
+  const tooDeep = tooDeepAt(tokens);
   if (tooDeep !== undefined) {
     const message = `nesting depth exceeds the limit of ${MAX_NESTING_DEPTH} levels`;
     throw syntaxError(dialect, file, what, [syntaxIssue(file, message, lineColAt(text, tooDeep), "NESTING_TOO_DEEP")]);
   }
-  const lineCounter = new LineCounter();
   // logLevel "error": no process warnings (e.g. about collection keys) on the console; zod reports.
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true, logLevel: "error" });
-  return { doc, lineCounter };
+  const options = { prettyErrors: true, uniqueKeys: true, logLevel: "error" } as const;
+  const docs = Array.from(new Composer(options).compose(tokens, true, text.length));
+  const doc = docs[0];
+  if (docs.length === 1 && doc !== undefined && doc.errors.length === 0 && doc.warnings.length === 0) return { doc, lineCounter };
+  // A faulty file (or several documents) takes parseDocument's own path, so that its errors carry
+  // exactly the located, prettified messages (and MULTIPLE_DOCS) they always had. The depth check
+  // above has passed, so the composer's recursion is safe.
+  const again = new LineCounter();
+  return { doc: parseDocument(text, { ...options, lineCounter: again }), lineCounter: again };
 }
 
 /**
@@ -231,9 +243,9 @@ export function parseSpecDocument(text: string, file: string, what: string, dial
  * yaml's CST, which yaml builds without recursion, because yaml's composer and `toJS` recurse once
  * per level: 100,000 levels overflow the stack or abort the process out of memory.
  */
-function tooDeepAt(text: string): number | undefined {
+function tooDeepAt(tokens: readonly CST.Token[]): number | undefined {
   const pending: { token: CST.Token | null | undefined; depth: number }[] = [];
-  for (const token of [...new Parser().parse(text)].reverse()) pending.push({ token, depth: 0 });
+  for (let i = tokens.length - 1; i >= 0; i--) pending.push({ token: tokens[i], depth: 0 });
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
     const { token, depth } = next;
     if (token === null || token === undefined) continue;
@@ -241,7 +253,9 @@ function tooDeepAt(text: string): number | undefined {
     else if (token.type === "block-map" || token.type === "block-seq" || token.type === "flow-collection") {
       if (depth >= MAX_NESTING_DEPTH) return token.offset;
       // Reversed, so that the first too-deep node in file order is the one reported.
-      for (const item of [...token.items].reverse()) {
+      for (let i = token.items.length - 1; i >= 0; i--) {
+        const item = token.items[i];
+        if (item === undefined) continue;
         pending.push({ token: item.value, depth: depth + 1 });
         pending.push({ token: item.key, depth: depth + 1 });
       }

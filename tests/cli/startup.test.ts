@@ -3,9 +3,14 @@
  * bin/numgate.js run. Start-up time is measured by `npm run bench`, not asserted here.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { NumgateError } from "../../src/errors/numgate-error.ts";
+import { readReport } from "../../src/report/json.ts";
+import { GateSpecSchema } from "../../src/spec/gate-spec.ts";
+import { loadYamlFile, SpecError } from "../../src/spec/yaml.ts";
 import { REPO } from "../helpers/cli.ts";
 
 const packageVersion = (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { version: string }).version;
@@ -37,5 +42,56 @@ describe("the built CLI", () => {
     const r = numgate("dist/cli/main.js", "--help");
     expect(r.code, r.stderr).toBe(0);
     for (const command of ["gate", "calibrate", "positions", "render", "diff", "merge"]) expect(r.stdout).toMatch(new RegExp(`^  ${command} `, "m"));
+  });
+});
+
+describe("the built CLI's schema messages", () => {
+  // The bundle carries zod's English locale alone (scripts/build.mjs, zod-english-only): its
+  // messages must be the ones the sources give, which the other tests assert.
+  const cli = (cwd: string, ...args: string[]) =>
+    spawnSync(process.execPath, [join(REPO, "dist", "cli", "main.js"), ...args], { cwd, encoding: "utf8", timeout: 60_000, env: { ...process.env, NUMGATE_ROOT: cwd, NO_COLOR: "1" } });
+
+  it("a spec's wrongly typed and out-of-range settings read as the sources' loader words them", () => {
+    const root = mkdtempSync(join(tmpdir(), "numgate-startup-messages-"));
+    try {
+      mkdirSync(join(root, "gates"));
+      cpSync(join(REPO, "ladders"), join(root, "ladders"), { recursive: true });
+      const spec = readFileSync(join(REPO, "gates", "qwen3-vl-tiny.yaml"), "utf8")
+        .replace(/^default_candidate: fp32$/m, "default_candidate: 5")
+        .replace(/^  min_tokens: 24$/m, "  min_tokens: -3");
+      writeFileSync(join(root, "gates", "qwen3-vl-tiny.yaml"), spec);
+      let expected: SpecError | undefined;
+      try {
+        loadYamlFile(join(root, "gates", "qwen3-vl-tiny.yaml"), GateSpecSchema, "gate spec");
+      } catch (e) {
+        if (e instanceof SpecError) expected = e;
+      }
+      expect(expected?.issues.length).toBe(2);
+      const r = cli(root, "gate", "qwen3-vl-tiny", "--quiet");
+      for (const issue of expected?.issues ?? []) expect(r.stderr).toContain(`${issue.line}:${issue.column}: ${issue.field}: ${issue.message}`);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it("a report that fails its schema is refused with zod's own message, as the sources give it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "numgate-startup-messages-"));
+    try {
+      const report = JSON.parse(readFileSync(join(REPO, "tests", "fixtures", "report", "recorded-report.json"), "utf8")) as Record<string, unknown>;
+      writeFileSync(join(dir, "bad.json"), JSON.stringify({ ...report, generated_at: "yesterday" }));
+      let expected: NumgateError | undefined;
+      try {
+        readReport(join(dir, "bad.json"));
+      } catch (e) {
+        if (e instanceof NumgateError) expected = e;
+      }
+      const words = /generated_at: (.*)$/.exec(expected?.message ?? "")?.[1];
+      expect(words).toMatch(/^Invalid ISO datetime/);
+      const r = cli(dir, "render", "bad.json", "--out", join(dir, "out"));
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`bad.json: generated_at: ${words ?? "?"}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

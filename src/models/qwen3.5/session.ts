@@ -3,19 +3,23 @@
  * DeepStack), image splice into the token embeddings, positions from the candidate's host,
  * prefill, and one-token decode steps over the hybrid state (attention K/V of the full-attention
  * layers, conv window and recurrent state of the linear-attention layers). Results are memoised
- * per prompt so every rung reads the same candidate run.
+ * per prompt so every rung reads the same candidate run, and released as soon as no rung still to
+ * run reads them (`retain`, called by the ladder), as the Qwen3-VL session does: this session kept
+ * every prompt's whole prefill (full-sequence logits, every hidden state, the state) and decode
+ * runs to the end of the run, about 200 MB a prompt at 4B shapes. Of the prefill it keeps only
+ * what is read: hidden states, rotary tables, and the state with the last logits row.
  *
  * The oracle's greedy is a full re-forward per token without a cache (see record_qwen35.py), so
  * `greedy.logits[1]` is the reference for one decode step from the oracle's prefill state.
  */
-import type { Backend, GenerateResult, StepOutputs } from "../../backends/backend.ts";
+import type { Backend, GenerateResult, StateHandle, StepOutputs, VisionOutputs } from "../../backends/backend.ts";
 import { decodeLoop, missingFromBackend, runtimeGenerate, towerPerImage } from "../drive.ts";
 import { NumgateError } from "../../errors/numgate-error.ts";
 import { embedTokens } from "../embeds.ts";
 import { argmax } from "../../metrics/index.ts";
 import type { Oracle, OracleDump } from "../../oracle/oracle.ts";
 import { Tensor } from "../../tensor/tensor.ts";
-import type { Capability, DecodeRun, HostPositions, ModelSession, PositionsSupport, SeededStep, VisionFeature } from "../session.ts";
+import type { Capability, DecodeRun, HostPositions, ModelSession, PositionsSupport, SeededStep, SessionOutput, VisionFeature } from "../session.ts";
 import { qwen35StateSpecs } from "./state.ts";
 import type { Qwen35Candidate, Qwen35OracleManifest } from "./manifest.ts";
 import { qwen35Positions } from "./positions.ts";
@@ -23,9 +27,14 @@ import { runtimeBatchPositions, runtimePromptPositions } from "../qwen3-vl/runti
 
 type Qwen35Prompt = Qwen35OracleManifest["prompts"][number];
 
+/** What the session keeps of a prefill; each part is dropped once no rung still to run reads it. */
 interface Prefill {
   positions: HostPositions;
-  out: StepOutputs;
+  /** [L, 1, S, H] (layer_outputs). */
+  hidden?: Tensor;
+  rope?: { cos: Tensor; sin: Tensor };
+  /** The state after the prompt and the logits row of its last token (decode). */
+  decode?: { state: StateHandle; lastRow: Float32Array; seqLen: number };
 }
 
 interface PromptState {
@@ -45,6 +54,8 @@ export class Qwen35Session implements ModelSession {
   readonly positions: PositionsSupport;
   readonly missing: Partial<Record<Capability, string>>;
   private readonly state = new Map<string, PromptState>();
+  /** What the running rung and the rungs after it read (undefined: no ladder said; keep everything). */
+  private reads: { current: ReadonlySet<SessionOutput>; later: ReadonlySet<SessionOutput> } | undefined;
 
   constructor(
     private readonly backend: Backend,
@@ -79,6 +90,42 @@ export class Qwen35Session implements ModelSession {
 
   tokenName(id: number): string {
     return this.oracle.tokenName(id);
+  }
+
+  /** Some rung still to run (this one included) reads `o`. */
+  private needed(o: SessionOutput): boolean {
+    return this.reads === undefined || this.reads.current.has(o) || this.reads.later.has(o);
+  }
+
+  /** A rung after the running one reads `o`: keep it after handing it over. */
+  private neededLater(o: SessionOutput): boolean {
+    return this.reads === undefined || this.reads.later.has(o);
+  }
+
+  retain(current: ReadonlySet<SessionOutput>, later: ReadonlySet<SessionOutput>): void {
+    this.reads = { current, later };
+    const prefillRead = this.needed("rope_tables") || this.needed("layer_outputs") || this.needed("decode");
+    for (const st of this.state.values()) {
+      if (!this.needed("vision") && (st.embeds !== undefined || !prefillRead)) delete st.vision;
+      // Embeds feed the prefill and the isolated layer runs.
+      if (!prefillRead) {
+        delete st.embeds;
+        delete st.prefill;
+      } else
+        // A failed prefill stays failed: its rung reported it, and so will any later reader.
+        void st.prefill?.then(
+          (p) => {
+            if (!this.needed("layer_outputs")) delete p.hidden;
+            if (!this.needed("rope_tables")) delete p.rope;
+            if (!this.needed("decode")) delete p.decode;
+          },
+          () => undefined,
+        );
+      if (!this.needed("decode")) {
+        delete st.teacher;
+        delete st.greedy;
+      }
+    }
   }
 
   private s(name: string): PromptState {
@@ -135,26 +182,44 @@ export class Qwen35Session implements ModelSession {
     return st.embeds;
   }
 
-  private prefill(name: string): Promise<Prefill> {
+  /**
+   * The prompt's prefill, with `part` in it: memoised, and run again only when a part that was
+   * released (or that the graph does not give) is asked for after all.
+   */
+  private async prefill(name: string, part: "hidden" | "rope" | "decode"): Promise<Prefill> {
     const st = this.s(name);
-    st.prefill ??= (async () => {
+    const memo = st.prefill === undefined ? undefined : await st.prefill;
+    if (memo !== undefined && (memo[part] !== undefined || (part === "rope" && !this.backend.capabilities.ropeTables))) return memo;
+    const run = (async (): Promise<Prefill> => {
       const positions = await this.positions.host(name);
       const inputsEmbeds = await this.embeds(name);
-      const out = await this.backend.step({ inputsEmbeds, seqLen: inputsEmbeds.length / this.hidden, positionIds: positions.positions, extras: {}, state: null });
-      return { positions, out };
+      const wantLayers = part === "hidden" || this.needed("layer_outputs");
+      const out = await this.backend.step({ inputsEmbeds, seqLen: inputsEmbeds.length / this.hidden, positionIds: positions.positions, extras: {}, state: null, wantLayers });
+      const V = out.logits.shape[2] ?? 0;
+      const S = out.logits.shape[1] ?? 0;
+      const p: Prefill = { positions, decode: { state: out.state, lastRow: out.logits.toFloat32().slice((S - 1) * V, S * V), seqLen: S } };
+      if (wantLayers && out.hidden !== undefined) p.hidden = out.hidden;
+      if (out.ropeCos !== undefined && out.ropeSin !== undefined) p.rope = { cos: out.ropeCos, sin: out.ropeSin };
+      return p;
     })();
-    return st.prefill;
+    st.prefill = run;
+    return run;
   }
 
   async ropeTables(name: string): Promise<{ cos: Tensor; sin: Tensor } | undefined> {
-    const { out } = await this.prefill(name);
-    return out.ropeCos === undefined || out.ropeSin === undefined ? undefined : { cos: out.ropeCos, sin: out.ropeSin };
+    const p = await this.prefill(name, "rope");
+    const rope = p.rope;
+    if (!this.neededLater("rope_tables")) delete p.rope;
+    return rope;
   }
 
   async layerOutputs(name: string): Promise<Tensor> {
-    const { out } = await this.prefill(name);
-    if (out.hidden === undefined) throw new NumgateError("candidate_invalid", `${this.backend.name} returned no per-layer hidden states`);
-    return out.hidden;
+    const p = await this.prefill(name, "hidden");
+    const hidden = p.hidden;
+    if (hidden === undefined) throw new NumgateError("candidate_invalid", `${this.backend.name} returned no per-layer hidden states`);
+    // Handed over: the gate holds it while it reads this prompt, then it is garbage.
+    if (!this.neededLater("layer_outputs")) delete p.hidden;
+    return hidden;
   }
 
   async isolatedLayer(name: string, layer: number): Promise<Float32Array> {
@@ -171,16 +236,16 @@ export class Qwen35Session implements ModelSession {
 
   /** Feed one token at a time after the prefill; logits row i predicts step i. */
   private async decodeRun(name: string, steps: number, choose: (step: number, logits: Float32Array) => number): Promise<DecodeRun> {
-    const pre = await this.prefill(name);
-    const V = pre.out.logits.shape[2] ?? 0;
-    const S = pre.out.logits.shape[1] ?? 0;
+    const pre = await this.prefill(name, "decode");
+    const decode = pre.decode;
+    if (decode === undefined) throw new NumgateError("internal", `no prefill state for prompt "${name}"`);
     return decodeLoop({
       backend: this.backend,
       hidden: this.hidden,
       oracle: this.oracle,
-      lastRow: pre.out.logits.toFloat32().slice((S - 1) * V, S * V),
-      state: pre.out.state,
-      seqLen: S,
+      lastRow: decode.lastRow,
+      state: decode.state,
+      seqLen: decode.seqLen,
       decodeAt: (c) => pre.positions.decodeAt(c),
       extras: () => ({}),
       steps,
@@ -217,21 +282,27 @@ export class Qwen35Session implements ModelSession {
 
   teacherForced(name: string, steps: number): Promise<DecodeRun> {
     const st = this.s(name);
-    st.teacher ??= (async () => {
-      const forced = this.prompt(name).dump.get("teacher.tokens").toNumbers();
-      const run = await this.decodeRun(name, Math.min(steps, forced.length), (step) => forced[step] ?? 0);
-      return { ...run, tokens: run.logits.map((l) => argmax(l)) };
-    })();
-    return st.teacher;
+    const run =
+      st.teacher ??
+      (async () => {
+        const forced = this.prompt(name).dump.get("teacher.tokens").toNumbers();
+        const out = await this.decodeRun(name, Math.min(steps, forced.length), (step) => forced[step] ?? 0);
+        return { ...out, tokens: out.logits.map((l) => argmax(l)) };
+      })();
+    // Kept only for a later rung that reads decode runs; otherwise this rung holds it, then it is garbage.
+    if (this.neededLater("decode")) st.teacher = run;
+    return run;
   }
 
   greedy(name: string, steps: number): Promise<DecodeRun> {
     const st = this.s(name);
-    st.greedy ??=
-      this.backend.generate === undefined
+    const run =
+      st.greedy ??
+      (this.backend.generate === undefined
         ? this.decodeRun(name, steps, (_step, row) => argmax(row))
-        : this.generated(name).then((g) => ({ tokens: (g.tokens[0] ?? []).slice(0, steps), logits: (g.logits ?? []).slice(0, steps) }));
-    return st.greedy;
+        : this.generated(name).then((g) => ({ tokens: (g.tokens[0] ?? []).slice(0, steps), logits: (g.logits ?? []).slice(0, steps) })));
+    if (this.neededLater("decode")) st.greedy = run;
+    return run;
   }
 
   private generated(name: string): Promise<GenerateResult> {
