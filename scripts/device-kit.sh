@@ -6,9 +6,10 @@
 #   bash scripts/device-kit.sh unpack    there: unpacks .kit/ into node_modules/ and .kit/bin/node;
 #                                        then `export PATH=$PWD/.kit/bin:$PATH`
 #
-# Carry `.kit` and `dist` (npm run build) with the call. The kit leaves out what a gate run on
-# onnxruntime or an engine never imports (transformers.js, tsx, the test tools) and the other
-# platforms' onnxruntime binaries: the whole working tree that travels must stay under 64 MiB.
+# Carry `.kit` and `dist` (npm run build) with the call. The bundle in dist/ holds every JavaScript
+# dependency but the two it leaves external (scripts/build.mjs): onnxruntime-node, whose native
+# binaries the kit carries for linux-x64 only, and transformers.js, which a gate on onnxruntime or an
+# engine never loads. The whole working tree that travels must stay under 64 MiB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
@@ -18,7 +19,7 @@ case "${1:-}" in
     tar -C node_modules -cf - \
       --exclude='onnxruntime-node/bin/napi-v6/darwin' --exclude='onnxruntime-node/bin/napi-v6/win32' \
       --exclude='onnxruntime-node/bin/napi-v6/linux/arm64' \
-      chalk commander onnxruntime-node onnxruntime-common protobufjs @protobufjs long yaml zod \
+      onnxruntime-node onnxruntime-common \
       | xz -T0 -6 > .kit/nm.tar.xz
     du -sh .kit/*
     ;;
