@@ -3,9 +3,9 @@
  * off the position-id feeds it gave its decoder during its own generate(): the first feed is the
  * prefill, feed k the decode step at cache index S + k - 1.
  */
-import type { GenerateResult } from "../../backends/backend.ts";
+import type { Backend, GenerateResult } from "../../backends/backend.ts";
 import { NumgateError } from "../../errors/numgate-error.ts";
-import type { HostPositions, PortedPositions } from "../session.ts";
+import type { HostPositions, PortedPositions, PositionsSupport } from "../session.ts";
 
 type Feed = GenerateResult["positionFeeds"][number];
 
@@ -43,5 +43,24 @@ export function runtimeBatchPositions(source: string, feeds: readonly Feed[]): P
       const f = feedAt(feeds, step + 1, `decode step ${step}`);
       return Array.from({ length: f.planes }, (_, p) => f.data[(p * f.batch + row) * f.seqLen + f.seqLen - 1] ?? NaN);
     },
+  };
+}
+
+/**
+ * A session's positions: the ported ones, or, for a runtime that computes positions itself (it has
+ * its own generate()), the positions it fed during that generate(), judged instead of a formula.
+ */
+export function withRuntimePositions(
+  ported: PositionsSupport,
+  backend: Backend,
+  seqLen: (prompt: string) => number,
+  generated: (prompt: string) => Promise<GenerateResult>,
+): PositionsSupport {
+  if (backend.generate === undefined) return ported;
+  const batches = backend.capabilities.generateBatch !== false;
+  return {
+    ...ported,
+    host: async (p) => runtimePromptPositions("runtime", seqLen(p), (await generated(p)).positionFeeds),
+    ...(batches ? { hostBatch: async (b: string) => runtimeBatchPositions("runtime", (await generated(b)).positionFeeds) } : {}),
   };
 }

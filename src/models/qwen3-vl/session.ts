@@ -12,30 +12,21 @@
  * oracle's (except in isolated layer runs, which feed one layer the oracle's input on purpose).
  */
 import { relative } from "node:path";
-import type { Backend, GenerateResult, StateHandle, StepOutputs, VisionOutputs } from "../../backends/backend.ts";
+import type { Backend, GenerateResult, VisionOutputs } from "../../backends/backend.ts";
 import { decodeLoop, missingFromBackend, runtimeGenerate, towerPerImage } from "../drive.ts";
+import { ReadPlan, type Prefill } from "../read-plan.ts";
 import { NumgateError } from "../../errors/numgate-error.ts";
 import { embedTokens } from "../embeds.ts";
 import { argmax } from "../../metrics/index.ts";
 import type { Oracle, OracleDump } from "../../oracle/oracle.ts";
 import { Tensor } from "../../tensor/tensor.ts";
-import type { Capability, DecodeRun, HostPositions, ModelSession, PositionsSupport, SeededStep, SessionOutput, VisionFeature } from "../session.ts";
+import type { Capability, DecodeRun, ModelSession, PositionsSupport, SeededStep, SessionOutput, VisionFeature } from "../session.ts";
 import type { Qwen3VLCandidate, Qwen3VLOracleManifest } from "./manifest.ts";
 import { checkDumpShapes } from "./dump-check.ts";
 import { qwen3vlPositions } from "./positions.ts";
-import { runtimeBatchPositions, runtimePromptPositions } from "./runtime-positions.ts";
+import { withRuntimePositions } from "./runtime-positions.ts";
 
 type Qwen3VLPrompt = Qwen3VLOracleManifest["prompts"][number];
-
-/** What the session keeps of a prefill; each part is dropped once no rung still to run reads it. */
-interface Prefill {
-  positions: HostPositions;
-  /** [L, 1, S, H] (layer_outputs). */
-  hidden?: Tensor;
-  rope?: { cos: Tensor; sin: Tensor };
-  /** The state after the prompt and the logits row of its last token (decode). */
-  decode?: { state: StateHandle; lastRow: Float32Array; seqLen: number };
-}
 
 interface PromptState {
   vision?: Promise<VisionOutputs | null>;
@@ -59,8 +50,7 @@ export class Qwen3VLSession implements ModelSession {
   private readonly deepstackLevels: number;
   private readonly state = new Map<string, PromptState>();
   private readonly checked = new Set<string>();
-  /** What the running rung and the rungs after it read (undefined: no ladder said; keep everything). */
-  private reads: { current: ReadonlySet<SessionOutput>; later: ReadonlySet<SessionOutput> } | undefined;
+  private readonly plan = new ReadPlan();
 
   constructor(
     private readonly backend: Backend,
@@ -72,18 +62,8 @@ export class Qwen3VLSession implements ModelSession {
     this.layers = t.num_layers;
     this.deepstackLevels = t.deepstack_levels;
     const ported = qwen3vlPositions(oracle.manifest, candidate.runtime, (p) => this.prompt(p).dump);
-    // A runtime that computes positions itself is judged on the positions it fed, not on a formula.
-    const batches = backend.capabilities.generateBatch !== false;
-    this.positions =
-      backend.generate === undefined
-        ? ported
-        : {
-            ...ported,
-            host: async (p) => runtimePromptPositions("runtime", this.inputIds(p).length, (await this.generated(p)).positionFeeds),
-            ...(batches ? { hostBatch: async (b: string) => runtimeBatchPositions("runtime", (await this.generated(b)).positionFeeds) } : {}),
-          };
+    this.positions = withRuntimePositions(ported, backend, (p) => this.inputIds(p).length, (p) => this.generated(p));
     this.missing = missingFromBackend(backend, "KV cache");
-
   }
 
   get manifest(): Qwen3VLOracleManifest {
@@ -98,35 +78,17 @@ export class Qwen3VLSession implements ModelSession {
     return this.oracle.tokenName(id);
   }
 
-  /** Some rung still to run (this one included) reads `o`. */
-  private needed(o: SessionOutput): boolean {
-    return this.reads === undefined || this.reads.current.has(o) || this.reads.later.has(o);
-  }
-
-  /** A rung after the running one reads `o`: keep it after handing it over. */
-  private neededLater(o: SessionOutput): boolean {
-    return this.reads === undefined || this.reads.later.has(o);
-  }
-
   retain(current: ReadonlySet<SessionOutput>, later: ReadonlySet<SessionOutput>): void {
-    this.reads = { current, later };
-    const prefillRead = this.needed("rope_tables") || this.needed("layer_outputs") || this.needed("decode");
+    this.plan.set(current, later);
+    const prefillRead = this.plan.prefillRead;
     for (const st of this.state.values()) {
-      if (!this.needed("vision") && (st.embedded === true || !prefillRead)) delete st.vision;
+      if (!this.plan.needed("vision") && (st.embedded === true || !prefillRead)) delete st.vision;
       // Embeds feed the prefill and the isolated layer runs.
       if (!prefillRead) delete st.embeds;
       if (!prefillRead) delete st.prefill;
       else
-        // A failed prefill stays failed: its rung reported it, and so will any later reader.
-        void st.prefill?.then(
-          (p) => {
-            if (!this.needed("layer_outputs")) delete p.hidden;
-            if (!this.needed("rope_tables")) delete p.rope;
-            if (!this.needed("decode")) delete p.decode;
-          },
-          () => undefined,
-        );
-      if (!this.needed("decode")) {
+        this.plan.release(st.prefill);
+      if (!this.plan.needed("decode")) {
         st.teacher.clear();
         st.greedy.clear();
       }
@@ -187,7 +149,7 @@ export class Qwen3VLSession implements ModelSession {
       const deepstack = new Float32Array(K * S * H);
       const vis = await this.towerOutputs(name);
       st.embedded = true;
-      if (!this.needed("vision")) delete st.vision;
+      if (!this.plan.needed("vision")) delete st.vision;
       if (vis !== null) {
         const imageId = this.oracle.manifest.tokens.image_token_id;
         const slots = ids.flatMap((t, i) => (t === imageId ? [i] : []));
@@ -226,7 +188,7 @@ export class Qwen3VLSession implements ModelSession {
       const positions = await this.positions.host(name);
       const { inputsEmbeds, deepstack } = await this.embeds(name);
       const seqLen = inputsEmbeds.length / this.hidden;
-      const wantLayers = part === "hidden" || this.needed("layer_outputs");
+      const wantLayers = part === "hidden" || this.plan.needed("layer_outputs");
       const out = await this.backend.step({ inputsEmbeds, seqLen, positionIds: positions.positions, extras: { deepstack }, state: null, wantLayers });
       const V = out.logits.shape[2] ?? 0;
       const S = out.logits.shape[1] ?? 0;
@@ -243,7 +205,7 @@ export class Qwen3VLSession implements ModelSession {
     if (!(await this.positions.host(name)).expressible) return undefined;
     const p = await this.prefill(name, "rope");
     const rope = p.rope;
-    if (!this.neededLater("rope_tables")) delete p.rope;
+    if (!this.plan.neededLater("rope_tables")) delete p.rope;
     return rope;
   }
 
@@ -252,7 +214,7 @@ export class Qwen3VLSession implements ModelSession {
     const hidden = p.hidden;
     if (hidden === undefined) throw new NumgateError("candidate_invalid", `${this.backend.name} returned no per-layer hidden states`);
     // Handed over: the gate holds it while it reads this prompt, then it is garbage.
-    if (!this.neededLater("layer_outputs")) delete p.hidden;
+    if (!this.plan.neededLater("layer_outputs")) delete p.hidden;
     return hidden;
   }
 
@@ -331,7 +293,7 @@ export class Qwen3VLSession implements ModelSession {
         // Tokens reported are the candidate's own top-1 at each step, not the forced ones.
         return { ...out, tokens: out.logits.map((l) => argmax(l)) };
       })();
-      if (this.neededLater("decode")) st.teacher.set(steps, run);
+      if (this.plan.neededLater("decode")) st.teacher.set(steps, run);
     }
     return run;
   }
@@ -346,7 +308,7 @@ export class Qwen3VLSession implements ModelSession {
         this.backend.generate === undefined
           ? this.decodeRun(name, steps, (_step, row) => argmax(row))
           : this.generated(name).then((g) => ({ tokens: (g.tokens[0] ?? []).slice(0, steps), logits: (g.logits ?? []).slice(0, steps) }));
-      if (this.neededLater("decode")) st.greedy.set(steps, run);
+      if (this.plan.neededLater("decode")) st.greedy.set(steps, run);
     }
     return run;
   }

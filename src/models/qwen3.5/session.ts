@@ -12,30 +12,21 @@
  * The oracle's greedy is a full re-forward per token without a cache (see record_qwen35.py), so
  * `greedy.logits[1]` is the reference for one decode step from the oracle's prefill state.
  */
-import type { Backend, GenerateResult, StateHandle, StepOutputs, VisionOutputs } from "../../backends/backend.ts";
+import type { Backend, GenerateResult } from "../../backends/backend.ts";
 import { decodeLoop, missingFromBackend, runtimeGenerate, towerPerImage } from "../drive.ts";
+import { ReadPlan, type Prefill } from "../read-plan.ts";
 import { NumgateError } from "../../errors/numgate-error.ts";
 import { embedTokens } from "../embeds.ts";
 import { argmax } from "../../metrics/index.ts";
 import type { Oracle, OracleDump } from "../../oracle/oracle.ts";
 import { Tensor } from "../../tensor/tensor.ts";
-import type { Capability, DecodeRun, HostPositions, ModelSession, PositionsSupport, SeededStep, SessionOutput, VisionFeature } from "../session.ts";
+import type { Capability, DecodeRun, ModelSession, PositionsSupport, SeededStep, SessionOutput, VisionFeature } from "../session.ts";
 import { qwen35StateSpecs } from "./state.ts";
 import type { Qwen35Candidate, Qwen35OracleManifest } from "./manifest.ts";
 import { qwen35Positions } from "./positions.ts";
-import { runtimeBatchPositions, runtimePromptPositions } from "../qwen3-vl/runtime-positions.ts";
+import { withRuntimePositions } from "../qwen3-vl/runtime-positions.ts";
 
 type Qwen35Prompt = Qwen35OracleManifest["prompts"][number];
-
-/** What the session keeps of a prefill; each part is dropped once no rung still to run reads it. */
-interface Prefill {
-  positions: HostPositions;
-  /** [L, 1, S, H] (layer_outputs). */
-  hidden?: Tensor;
-  rope?: { cos: Tensor; sin: Tensor };
-  /** The state after the prompt and the logits row of its last token (decode). */
-  decode?: { state: StateHandle; lastRow: Float32Array; seqLen: number };
-}
 
 interface PromptState {
   vision?: Promise<Tensor | null>;
@@ -54,8 +45,7 @@ export class Qwen35Session implements ModelSession {
   readonly positions: PositionsSupport;
   readonly missing: Partial<Record<Capability, string>>;
   private readonly state = new Map<string, PromptState>();
-  /** What the running rung and the rungs after it read (undefined: no ladder said; keep everything). */
-  private reads: { current: ReadonlySet<SessionOutput>; later: ReadonlySet<SessionOutput> } | undefined;
+  private readonly plan = new ReadPlan();
 
   constructor(
     private readonly backend: Backend,
@@ -66,17 +56,7 @@ export class Qwen35Session implements ModelSession {
     this.hidden = t.hidden_size;
     this.layers = t.num_layers;
     const ported = qwen35Positions(oracle.manifest, candidate.runtime, (p) => this.prompt(p).dump);
-    // A runtime that computes positions itself (transformers.js) is judged on the positions it
-    // fed during its own generate(), not on a formula; its greedy is its own loop too.
-    const batches = backend.capabilities.generateBatch !== false;
-    this.positions =
-      backend.generate === undefined
-        ? ported
-        : {
-            ...ported,
-            host: async (p) => runtimePromptPositions("runtime", this.inputIds(p).length, (await this.generated(p)).positionFeeds),
-            ...(batches ? { hostBatch: async (b: string) => runtimeBatchPositions("runtime", (await this.generated(b)).positionFeeds) } : {}),
-          };
+    this.positions = withRuntimePositions(ported, backend, (p) => this.inputIds(p).length, (p) => this.generated(p));
     this.missing = missingFromBackend(backend, "decoder state");
   }
 
@@ -92,36 +72,18 @@ export class Qwen35Session implements ModelSession {
     return this.oracle.tokenName(id);
   }
 
-  /** Some rung still to run (this one included) reads `o`. */
-  private needed(o: SessionOutput): boolean {
-    return this.reads === undefined || this.reads.current.has(o) || this.reads.later.has(o);
-  }
-
-  /** A rung after the running one reads `o`: keep it after handing it over. */
-  private neededLater(o: SessionOutput): boolean {
-    return this.reads === undefined || this.reads.later.has(o);
-  }
-
   retain(current: ReadonlySet<SessionOutput>, later: ReadonlySet<SessionOutput>): void {
-    this.reads = { current, later };
-    const prefillRead = this.needed("rope_tables") || this.needed("layer_outputs") || this.needed("decode");
+    this.plan.set(current, later);
+    const prefillRead = this.plan.prefillRead;
     for (const st of this.state.values()) {
-      if (!this.needed("vision") && (st.embeds !== undefined || !prefillRead)) delete st.vision;
+      if (!this.plan.needed("vision") && (st.embeds !== undefined || !prefillRead)) delete st.vision;
       // Embeds feed the prefill and the isolated layer runs.
       if (!prefillRead) {
         delete st.embeds;
         delete st.prefill;
       } else
-        // A failed prefill stays failed: its rung reported it, and so will any later reader.
-        void st.prefill?.then(
-          (p) => {
-            if (!this.needed("layer_outputs")) delete p.hidden;
-            if (!this.needed("rope_tables")) delete p.rope;
-            if (!this.needed("decode")) delete p.decode;
-          },
-          () => undefined,
-        );
-      if (!this.needed("decode")) {
+        this.plan.release(st.prefill);
+      if (!this.plan.needed("decode")) {
         delete st.teacher;
         delete st.greedy;
       }
@@ -193,7 +155,7 @@ export class Qwen35Session implements ModelSession {
     const run = (async (): Promise<Prefill> => {
       const positions = await this.positions.host(name);
       const inputsEmbeds = await this.embeds(name);
-      const wantLayers = part === "hidden" || this.needed("layer_outputs");
+      const wantLayers = part === "hidden" || this.plan.needed("layer_outputs");
       const out = await this.backend.step({ inputsEmbeds, seqLen: inputsEmbeds.length / this.hidden, positionIds: positions.positions, extras: {}, state: null, wantLayers });
       const V = out.logits.shape[2] ?? 0;
       const S = out.logits.shape[1] ?? 0;
@@ -209,7 +171,7 @@ export class Qwen35Session implements ModelSession {
   async ropeTables(name: string): Promise<{ cos: Tensor; sin: Tensor } | undefined> {
     const p = await this.prefill(name, "rope");
     const rope = p.rope;
-    if (!this.neededLater("rope_tables")) delete p.rope;
+    if (!this.plan.neededLater("rope_tables")) delete p.rope;
     return rope;
   }
 
@@ -218,7 +180,7 @@ export class Qwen35Session implements ModelSession {
     const hidden = p.hidden;
     if (hidden === undefined) throw new NumgateError("candidate_invalid", `${this.backend.name} returned no per-layer hidden states`);
     // Handed over: the gate holds it while it reads this prompt, then it is garbage.
-    if (!this.neededLater("layer_outputs")) delete p.hidden;
+    if (!this.plan.neededLater("layer_outputs")) delete p.hidden;
     return hidden;
   }
 
@@ -290,7 +252,7 @@ export class Qwen35Session implements ModelSession {
         return { ...out, tokens: out.logits.map((l) => argmax(l)) };
       })();
     // Kept only for a later rung that reads decode runs; otherwise this rung holds it, then it is garbage.
-    if (this.neededLater("decode")) st.teacher = run;
+    if (this.plan.neededLater("decode")) st.teacher = run;
     return run;
   }
 
@@ -301,7 +263,7 @@ export class Qwen35Session implements ModelSession {
       (this.backend.generate === undefined
         ? this.decodeRun(name, steps, (_step, row) => argmax(row))
         : this.generated(name).then((g) => ({ tokens: (g.tokens[0] ?? []).slice(0, steps), logits: (g.logits ?? []).slice(0, steps) })));
-    if (this.neededLater("decode")) st.greedy = run;
+    if (this.plan.neededLater("decode")) st.greedy = run;
     return run;
   }
 

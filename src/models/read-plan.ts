@@ -1,0 +1,55 @@
+/**
+ * What a session keeps per prompt: only what some rung still to run reads. The ladder says, before
+ * each rung, what that rung and the later ones read (`ModelSession.retain`); a session asks this
+ * plan before keeping an output and drops what no one will read again.
+ */
+import type { StateHandle } from "../backends/backend.ts";
+import type { Tensor } from "../tensor/tensor.ts";
+import type { HostPositions, SessionOutput } from "./session.ts";
+
+/** What a session keeps of a prefill; each part is dropped once no rung still to run reads it. */
+export interface Prefill {
+  positions: HostPositions;
+  /** [L, 1, S, H] (layer_outputs). */
+  hidden?: Tensor;
+  rope?: { cos: Tensor; sin: Tensor };
+  /** The state after the prompt and the logits row of its last token (decode). */
+  decode?: { state: StateHandle; lastRow: Float32Array; seqLen: number };
+}
+
+export class ReadPlan {
+  /** What the running rung and the rungs after it read (undefined: no ladder said; keep everything). */
+  private reads: { current: ReadonlySet<SessionOutput>; later: ReadonlySet<SessionOutput> } | undefined;
+
+  set(current: ReadonlySet<SessionOutput>, later: ReadonlySet<SessionOutput>): void {
+    this.reads = { current, later };
+  }
+
+  /** Some rung still to run (this one included) reads `o`. */
+  needed(o: SessionOutput): boolean {
+    return this.reads === undefined || this.reads.current.has(o) || this.reads.later.has(o);
+  }
+
+  /** A rung after the running one reads `o`: keep it after handing it over. */
+  neededLater(o: SessionOutput): boolean {
+    return this.reads === undefined || this.reads.later.has(o);
+  }
+
+  /** Some rung still to run reads what a prefill gives (its rotary tables, layer outputs or state). */
+  get prefillRead(): boolean {
+    return this.needed("rope_tables") || this.needed("layer_outputs") || this.needed("decode");
+  }
+
+  /** Drops, once the prefill settles, the parts of it no rung still to run reads. */
+  release(prefill: Promise<Prefill> | undefined): void {
+    // A failed prefill stays failed: its rung reported it, and so will any later reader.
+    void prefill?.then(
+      (p) => {
+        if (!this.needed("layer_outputs")) delete p.hidden;
+        if (!this.needed("rope_tables")) delete p.rope;
+        if (!this.needed("decode")) delete p.decode;
+      },
+      () => undefined,
+    );
+  }
+}
