@@ -142,6 +142,33 @@ def save_fixture_weights(model, raw_cfg: dict, out: str, tied: bool) -> None:
         json.dump(raw_cfg, f, indent=2)
 
 
+def record_prompts(prompts: list[dict], record_prompt, out: str, st_meta: dict[str, str], render,
+                   detail=lambda meta: "") -> tuple[list[dict], dict, float]:
+    """Records and writes each prompt's dump (`record_prompt`: the family's capture). Returns the
+    manifest entries, the recorded tensors by prompt and the smallest top-2 margin, which it flags
+    below 0.1 logits; `detail` adds a family's own figures to each prompt's log line."""
+    entries, recorded, worst = [], {}, None
+    for p in prompts:
+        t, meta = record_prompt(p)
+        rel = f"prompts/{p['name']}.safetensors"
+        save_st(os.path.join(out, rel), t, st_meta)
+        recorded[p["name"]] = t
+        meta.update({"file": rel, "text": render(p["input_ids"]), "description": p["description"]})
+        if p.get("expected") is not None:
+            meta.update({"task_answer": p["expected"], "greedy_equals_task_answer": meta["greedy_tokens"] == p["expected"]})
+        if p["image_grid_thw"] is not None:
+            meta["image_grid_thw"] = p["image_grid_thw"]
+        entries.append(meta)
+        m = min(meta["min_margin_teacher_forced"], meta["min_margin_greedy"])
+        worst = m if worst is None else min(worst, m)
+        flag = "  <-- BELOW 0.1: near-tie" if m < 0.1 else ""
+        log(f"prompt {p['name']}: S={meta['sequence_length']} delta={meta['rope_delta']} "
+            f"task answer reproduced: {meta.get('greedy_equals_task_answer', 'n/a')} "
+            f"min top-2 margin {m:.3f} logits{flag}{detail(meta)}")
+    log(f"smallest top-2 margin over gated positions: {worst:.3f} logits" + ("  <-- FLAG: below 0.1" if worst < 0.1 else ""))
+    return entries, recorded, worst
+
+
 def render_tokens(names: list[str], ids: list[int]) -> str:
     parts, i = [], 0
     while i < len(ids):
@@ -204,27 +231,8 @@ def main() -> None:
     versions = {"transformers": transformers.__version__, "torch": torch.__version__.split("+")[0],
                 "python": platform.python_version()}
     st_meta = {"numgate_format": "numgate.oracle/1", "model": args.name, **versions}
-    prompt_entries, recorded = [], {}
-    worst_margin = None
-    for p in prompts:
-        t, meta = capture.record_prompt(model, cfg, p, dev)
-        rel = f"prompts/{p['name']}.safetensors"
-        save_st(os.path.join(args.out, rel), t, st_meta)
-        recorded[p["name"]] = t
-        meta.update({"file": rel, "text": render(p["input_ids"]), "description": p["description"]})
-        if p.get("expected") is not None:
-            meta.update({"task_answer": p["expected"], "greedy_equals_task_answer": meta["greedy_tokens"] == p["expected"]})
-        if p["image_grid_thw"] is not None:
-            meta["image_grid_thw"] = p["image_grid_thw"]
-        prompt_entries.append(meta)
-        m = min(meta["min_margin_teacher_forced"], meta["min_margin_greedy"])
-        worst_margin = m if worst_margin is None else min(worst_margin, m)
-        flag = "  <-- BELOW 0.1: near-tie" if m < 0.1 else ""
-        log(f"prompt {p['name']}: S={meta['sequence_length']} delta={meta['rope_delta']} "
-            f"task answer reproduced: {meta.get('greedy_equals_task_answer', 'n/a')} "
-            f"min top-2 margin {m:.3f} logits{flag}")
-    log(f"smallest top-2 margin over gated positions: {worst_margin:.3f} logits" +
-        ("  <-- FLAG: below 0.1" if worst_margin < 0.1 else ""))
+    prompt_entries, recorded, _ = record_prompts(prompts, lambda p: capture.record_prompt(model, cfg, p, dev), args.out,
+                                                 st_meta, render)
     mm_prompt = next(p for p in prompts if p["pixel_values"] is not None)
     text_prompt = next(p for p in prompts if p["pixel_values"] is None)
     bt, bmeta = capture.record_padded_batch(model, cfg, [mm_prompt, text_prompt], dev)

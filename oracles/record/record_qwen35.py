@@ -35,7 +35,7 @@ import qwen35_capture  # noqa: E402
 import qwen35_gdn  # noqa: E402
 import qwen35_task  # noqa: E402
 import tiny_task  # noqa: E402
-from record import hf_prompts, log, ready_model, render_tokens, save_fixture_weights, save_st  # noqa: E402
+from record import hf_prompts, log, ready_model, record_prompts, render_tokens, save_fixture_weights, save_st  # noqa: E402
 
 
 def build_from_config(config_path: str, seed: int):
@@ -115,25 +115,10 @@ def main() -> None:
     versions = {"transformers": transformers.__version__, "torch": torch.__version__.split("+")[0],
                 "python": platform.python_version()}
     st_meta = {"numgate_format": "numgate.oracle/1", "model": args.name, **versions}
-    entries, recorded, worst = [], {}, None
-    for p in prompts:
-        t, meta = qwen35_capture.record_prompt(model, cfg, p, dev)
-        rel = f"prompts/{p['name']}.safetensors"
-        save_st(os.path.join(args.out, rel), t, st_meta)
-        recorded[p["name"]] = t
-        meta.update({"file": rel, "text": render(p["input_ids"]), "description": p["description"]})
-        if p.get("expected") is not None:
-            meta.update({"task_answer": p["expected"], "greedy_equals_task_answer": meta["greedy_tokens"] == p["expected"]})
-        if p["image_grid_thw"] is not None:
-            meta["image_grid_thw"] = p["image_grid_thw"]
-        entries.append(meta)
-        m = min(meta["min_margin_teacher_forced"], meta["min_margin_greedy"])
-        worst = m if worst is None else min(worst, m)
-        log(f"prompt {p['name']}: S={meta['sequence_length']} delta={meta['rope_delta']} task answer reproduced: "
-            f"{meta.get('greedy_equals_task_answer', 'n/a')} min top-2 margin {m:.3f} logits"
-            f"{'  <-- BELOW 0.1: near-tie' if m < 0.1 else ''}; cached vs full max |dlogit| "
-            f"{meta['cache_vs_full_forward_max_abs_logit_diff']:.3g} (cached greedy same: {meta['cached_greedy_equals_full_reforward_greedy']})")
-    log(f"smallest top-2 margin over gated positions: {worst:.3f} logits" + ("  <-- FLAG: below 0.1" if worst < 0.1 else ""))
+    entries, recorded, _ = record_prompts(
+        prompts, lambda p: qwen35_capture.record_prompt(model, cfg, p, dev), args.out, st_meta, render,
+        detail=lambda meta: (f"; cached vs full max |dlogit| {meta['cache_vs_full_forward_max_abs_logit_diff']:.3g} "
+                             f"(cached greedy same: {meta['cached_greedy_equals_full_reforward_greedy']})"))
     batches = []
     try:
         import capture
