@@ -40,8 +40,20 @@ export class ReadPlan {
     return this.needed("rope_tables") || this.needed("layer_outputs") || this.needed("decode");
   }
 
+  /**
+   * A prompt's embeddings and prefill dropped when no rung still to run reads a prefill (the
+   * embeddings feed only the prefill and the isolated layer runs), else the prefill's unread parts.
+   */
+  releasePrefill(st: { embeds?: unknown; prefill?: Promise<Prefill> }): void {
+    if (this.prefillRead) this.release(st.prefill);
+    else {
+      delete st.embeds;
+      delete st.prefill;
+    }
+  }
+
   /** Drops, once the prefill settles, the parts of it no rung still to run reads. */
-  release(prefill: Promise<Prefill> | undefined): void {
+  private release(prefill: Promise<Prefill> | undefined): void {
     // A failed prefill stays failed: its rung reported it, and so will any later reader.
     void prefill?.then(
       (p) => {

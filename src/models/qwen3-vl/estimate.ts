@@ -21,17 +21,20 @@ export const VisionConfigSchema = z.looseObject({
   deepstack_visual_indexes: z.array(z.number().int().nonnegative()).default([]),
 });
 
+/** The decoder fields every Qwen family's estimate reads (Qwen3.5 extends it with its linear layers). */
+export const TextConfigSchema = z.looseObject({
+  vocab_size: int(),
+  hidden_size: int(),
+  intermediate_size: int(),
+  num_hidden_layers: int(),
+  num_attention_heads: int(),
+  num_key_value_heads: int(),
+  head_dim: int(),
+});
+
 const ConfigSchema = z.looseObject({
   tie_word_embeddings: z.boolean().default(false),
-  text_config: z.looseObject({
-    vocab_size: int(),
-    hidden_size: int(),
-    intermediate_size: int(),
-    num_hidden_layers: int(),
-    num_attention_heads: int(),
-    num_key_value_heads: int(),
-    head_dim: int(),
-  }),
+  text_config: TextConfigSchema,
   vision_config: VisionConfigSchema,
 });
 

@@ -83,11 +83,7 @@ export class Qwen3VLSession implements ModelSession {
     const prefillRead = this.plan.prefillRead;
     for (const st of this.state.values()) {
       if (!this.plan.needed("vision") && (st.embedded === true || !prefillRead)) delete st.vision;
-      // Embeds feed the prefill and the isolated layer runs.
-      if (!prefillRead) delete st.embeds;
-      if (!prefillRead) delete st.prefill;
-      else
-        this.plan.release(st.prefill);
+      this.plan.releasePrefill(st);
       if (!this.plan.needed("decode")) {
         st.teacher.clear();
         st.greedy.clear();

@@ -6,20 +6,13 @@
  */
 import { z } from "zod";
 import { FP32, REAL_PROMPTS, recordEstimate, type RecordEstimate } from "../../oracle/record-estimate.ts";
-import { VisionConfigSchema, parseConfig, visionParameters } from "../qwen3-vl/estimate.ts";
+import { TextConfigSchema, VisionConfigSchema, parseConfig, visionParameters } from "../qwen3-vl/estimate.ts";
 
 const int = () => z.number().int().positive();
 
 const ConfigSchema = z.looseObject({
   tie_word_embeddings: z.boolean().default(false),
-  text_config: z.looseObject({
-    vocab_size: int(),
-    hidden_size: int(),
-    intermediate_size: int(),
-    num_hidden_layers: int(),
-    num_attention_heads: int(),
-    num_key_value_heads: int(),
-    head_dim: int(),
+  text_config: TextConfigSchema.extend({
     layer_types: z.array(z.enum(["linear_attention", "full_attention"])).min(1),
     linear_conv_kernel_dim: int(),
     linear_key_head_dim: int(),

@@ -77,12 +77,7 @@ export class Qwen35Session implements ModelSession {
     const prefillRead = this.plan.prefillRead;
     for (const st of this.state.values()) {
       if (!this.plan.needed("vision") && (st.embeds !== undefined || !prefillRead)) delete st.vision;
-      // Embeds feed the prefill and the isolated layer runs.
-      if (!prefillRead) {
-        delete st.embeds;
-        delete st.prefill;
-      } else
-        this.plan.release(st.prefill);
+      this.plan.releasePrefill(st);
       if (!this.plan.needed("decode")) {
         delete st.teacher;
         delete st.greedy;
