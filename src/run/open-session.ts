@@ -27,8 +27,15 @@ export function outsideRoots(r: ResolvedSpec): string[] {
   return r.spec.allow_paths_outside.map((p) => resolve(r.root, p));
 }
 
-export async function openCandidateSession(r: ResolvedSpec, family: AnyFamily, oracle: Oracle, cand: ResolvedCandidate, options: BackendOpenOptions = {}): Promise<CandidateSession> {
-  const candidate = loadCandidate(cand.manifestPath, outsideRoots(r));
+/** `candidate`: the manifest already loaded by the caller (a run hashes its files before the backend opens). */
+export async function openCandidateSession(
+  r: ResolvedSpec,
+  family: AnyFamily,
+  oracle: Oracle,
+  cand: ResolvedCandidate,
+  options: BackendOpenOptions = {},
+  candidate: Candidate = loadCandidate(cand.manifestPath, outsideRoots(r)),
+): Promise<CandidateSession> {
   if (candidate.manifest.model !== r.spec.model) {
     throw new NumgateError("candidate_invalid", `this candidate is a build of "${candidate.manifest.model}", but the spec gates "${r.spec.model}"`, {
       file: rel(cand.manifestPath),

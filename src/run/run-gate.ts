@@ -89,19 +89,21 @@ export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
         field: "model",
       });
     }
+    const loaded = loadCandidate(cand.manifestPath, outsideRoots(r));
     // Hashing starts now and runs beside the backend's load and the ladder (./input-hashes.ts).
     const inputs = new InputHashes([
       [r.specPath, "spec"],
       [r.ladderPath, "ladder"],
       ...oracle.files().map((f): [string, FileRole] => [f, "oracle"]),
-      ...candidateFiles(loadCandidate(cand.manifestPath, outsideRoots(r))).map((f): [string, FileRole] => [f, "candidate"]),
+      ...candidateFiles(loaded).map((f): [string, FileRole] => [f, "candidate"]),
     ]);
     let opened: CandidateSession;
     try {
-      opened = await openCandidateSession(r, family, oracle, cand, {
-      ...(req.executionProvider === undefined ? {} : { executionProvider: req.executionProvider }),
+      const options = {
+        ...(req.executionProvider === undefined ? {} : { executionProvider: req.executionProvider }),
         ...(req.threads === undefined ? {} : { threads: req.threads }),
-      });
+      };
+      opened = await openCandidateSession(r, family, oracle, cand, options, loaded);
     } catch (e) {
       inputs.cancel();
       throw e;
