@@ -91,8 +91,8 @@ def hf_prompts(hf_id: str, image_path: str | None, question: str):
     return out, lambda ids: processor.tokenizer.decode(ids)
 
 
-def tiny_prompts(cfg, seed: int) -> list[dict]:
-    rng = random.Random(seed + 7)
+def image_prompts(cfg, rng: random.Random) -> list[dict]:
+    """The tiny task's two image prompts (both families' fixtures record them)."""
     out = []
     for name, start in [("mm-colours-a", 37), ("mm-colours-b", 150)]:
         colours = [rng.randrange(len(tiny_task.COLOUR_NAMES)) for _ in range(6)]
@@ -100,6 +100,11 @@ def tiny_prompts(cfg, seed: int) -> list[dict]:
         pv, grid = tiny_task.patchify(tiny_task.make_image(rng, colours))
         out.append({"name": name, "input_ids": ids, "pixel_values": pv, "image_grid_thw": [grid], "expected": answer,
                     "description": f"2x3 colour blocks {[tiny_task.COLOUR_NAMES[c] for c in colours]}, then count from {start}"})
+    return out
+
+
+def tiny_prompts(cfg, seed: int) -> list[dict]:
+    out = image_prompts(cfg, random.Random(seed + 7))
     ids, answer = tiny_task.text_prompt(205)
     out.append({"name": "text-count", "input_ids": ids, "pixel_values": None, "image_grid_thw": None, "expected": answer,
                 "description": "text only: count from 205"})

@@ -35,7 +35,7 @@ import qwen35_capture  # noqa: E402
 import qwen35_gdn  # noqa: E402
 import qwen35_task  # noqa: E402
 import tiny_task  # noqa: E402
-from record import hf_prompts, log, ready_model, record_prompts, render_tokens, save_fixture_weights, save_st  # noqa: E402
+from record import hf_prompts, image_prompts, log, ready_model, record_prompts, render_tokens, save_fixture_weights, save_st  # noqa: E402
 
 
 def build_from_config(config_path: str, seed: int):
@@ -52,14 +52,7 @@ def build_from_config(config_path: str, seed: int):
 
 def tiny_prompts(cfg, seed: int) -> list[dict]:
     """Two image prompts (tiny_task's), a short text prompt and one longer than a GatedDeltaNet chunk."""
-    rng = random.Random(seed + 7)
-    out = []
-    for name, start in [("mm-colours-a", 37), ("mm-colours-b", 150)]:
-        colours = [rng.randrange(len(tiny_task.COLOUR_NAMES)) for _ in range(6)]
-        ids, answer = tiny_task.multimodal_prompt(cfg, colours, start)
-        pv, grid = tiny_task.patchify(tiny_task.make_image(rng, colours))
-        out.append({"name": name, "input_ids": ids, "pixel_values": pv, "image_grid_thw": [grid], "expected": answer,
-                    "description": f"2x3 colour blocks {[tiny_task.COLOUR_NAMES[c] for c in colours]}, then count from {start}"})
+    out = image_prompts(cfg, random.Random(seed + 7))
     for name, start, prefix in [("text-count", 205, 0), ("text-count-long", 120, 70)]:
         ids, answer = qwen35_task.text_prompt(start, prefix)
         out.append({"name": name, "input_ids": ids, "pixel_values": None, "image_grid_thw": None, "expected": answer,
