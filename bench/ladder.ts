@@ -1,7 +1,8 @@
 /**
  * A full tiny-ladder run, split into load (spec, oracle, ONNX sessions), candidate inference
  * (time inside onnxruntime), metrics (gate code), oracle reads (lazy positioned reads of dump
- * tensors), hashing (sha256 of every file for report.json) and reporting (report.json + junit + html).
+ * tensors), the wait for hashing (sha256 of every file for report.json, computed beside the load and
+ * the ladder: only what they did not hide) and reporting (report.json + junit + html).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -54,7 +55,7 @@ export async function run(): Promise<void> {
       console.log(`  inference  ${m("inference").padStart(10)}   (cold ${c("inference")})`);
       console.log(`  metrics    ${m("metrics").padStart(10)}   (cold ${c("metrics")})`);
       console.log(`  oracle rd  ${m("oracleReads").padStart(10)}   (cold ${c("oracleReads")})`);
-      console.log(`  hashing    ${m("hashing").padStart(10)}   (cold ${c("hashing")})`);
+      console.log(`  hash wait  ${m("hashing").padStart(10)}   (cold ${c("hashing")}; hashed beside load and ladder)`);
       console.log(`  reporting  ${m("reporting").padStart(10)}   (cold ${c("reporting")})`);
       console.log(`  total      ${m("total").padStart(10)}   (cold ${c("total")})`);
     }

@@ -40,7 +40,10 @@ export interface GateRunTimings {
   metrics_s: number;
   /** Lazy reads of oracle tensors (inside the gates). */
   oracle_read_s: number;
-  /** sha256 of the spec, ladder, oracle and candidate files for report.json. */
+  /**
+   * Waiting for the sha256 of the spec, ladder, oracle and candidate files for report.json: they are
+   * hashed beside the load and the ladder, so this is only what the ladder did not hide.
+   */
   hash_s: number;
   total_s: number;
 }
