@@ -11,6 +11,9 @@
  * (module.enableCompileCache is Node 22), hence a CommonJS bundle compiled through vm.Script, which
  * takes `cachedData`.
  *
+ * The bundle is also handed a directory for parsed YAML files (src/spec/parsed-cache.ts), beside
+ * the code cache and, like it, named for this build.
+ *
  * One cache per command (what `gate` compiles is not what `--version` compiles), node version and
  * architecture, in dist/cli/.v8-cache/. V8 itself refuses a cache of another V8 version or flags;
  * the bundle's content hash in its file name (and so in the cache's) keeps a cache from ever
@@ -23,6 +26,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import vm from "node:vm";
+import type { MainOptions } from "./program.ts";
 
 /** The bundle's file name in dist/cli/, put here by scripts/build.mjs (esbuild's `define`). */
 declare const NUMGATE_BUNDLE: string;
@@ -62,7 +66,7 @@ if (cachedData === undefined || script.cachedDataRejected === true) {
     }
   });
 }
-const module = { exports: {} as { main?: (argv: readonly string[]) => Promise<void> } };
+const module = { exports: {} as { main?: (argv: readonly string[], options: MainOptions) => Promise<void> } };
 (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(bundle), module, bundle, dir);
 if (module.exports.main === undefined) throw new Error(`numgate: ${bundle} exports no main`);
-await module.exports.main(argv);
+await module.exports.main(argv, { parsedCache: { dir: join(dir, ".parsed-cache"), parser: NUMGATE_BUNDLE } });

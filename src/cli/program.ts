@@ -13,6 +13,7 @@ import { Command, CommanderError } from "commander";
 import { isNumgateError } from "../errors/numgate-error.ts";
 // Not through the report builder, which would load onnxruntime for `--version`.
 import { packageVersion } from "../files/package-root.ts";
+import { configureParsedCache } from "../spec/parsed-cache.ts";
 
 type Register = (program: Command, root: string) => Promise<void>;
 
@@ -47,8 +48,14 @@ function registrationsFor(args: readonly string[]): Register[] {
   return [...new Set(Object.values(registrationOf))];
 }
 
+export interface MainOptions {
+  /** Where parsed YAML files are kept between runs (src/spec/parsed-cache.ts); the built CLI's. */
+  parsedCache?: { dir: string; parser: string };
+}
+
 /** Runs one command line (`argv` as process.argv: node and the script first); sets process.exitCode. */
-export async function main(argv: readonly string[]): Promise<void> {
+export async function main(argv: readonly string[], options: MainOptions = {}): Promise<void> {
+  configureParsedCache(options.parsedCache);
   const root = process.env["NUMGATE_ROOT"] ?? process.cwd();
   const program = new Command();
   program.name("numgate").description("Numerics gates for ML model conversions, against recorded fp32 transformers oracles").version(packageVersion());

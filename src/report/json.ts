@@ -55,7 +55,9 @@ export function nonFiniteToNull(value: unknown): unknown {
 
 /** Validates an unknown value as a Report; NumgateError "report_invalid" naming file and field path. */
 export function parseReport(value: unknown, file?: string): Report {
-  const result = ReportSchema.safeParse(nonFiniteToNull(value));
+  // jitless: a report is validated once per process (see validateSpecData in spec/yaml.ts); zod's JIT
+  // compiling its fast path cost more (~30 ms of a tiny gate run) than it saved on one parse.
+  const result = ReportSchema.safeParse(nonFiniteToNull(value), { jitless: true });
   if (!result.success) throw issueToError(result.error.issues, file);
   return canonicalReport(result.data);
 }

@@ -16,6 +16,7 @@ import type { CST, Document, Node as YamlNode, Pair } from "yaml";
 import type { z } from "zod";
 import { NumgateError } from "../errors/numgate-error.ts";
 import type { NumgateErrorCode } from "../errors/numgate-error.ts";
+import { cachedParse, storeParse } from "./parsed-cache.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Issues and the error that carries them
@@ -148,6 +149,10 @@ export function loadYamlFile<T>(path: string, schema: z.ZodType<T>, what: string
 
 /** Parses and validates YAML text; `path` is only used to name the file in errors. */
 export function parseYamlText<T>(text: string, path: string, schema: z.ZodType<T>, what: string): T {
+  const cached = cachedParse(text);
+  if (cached !== undefined) {
+    return validateSpecData(cached.data, schema, path, what, "yaml", () => specLocator(parseSpecDocument(text, path, what, "yaml"), "yaml"));
+  }
   const parsed = parseSpecDocument(text, path, what, "yaml");
   const { doc, lineCounter } = parsed;
   if (doc.errors.length > 0) {
@@ -169,6 +174,7 @@ export function parseYamlText<T>(text: string, path: string, schema: z.ZodType<T
     const message = cause instanceof Error ? cause.message : String(cause);
     throw new NumgateError("invalid_yaml", `${what} is not valid YAML: ${message}`, { file: path, cause });
   }
+  if (doc.warnings.length === 0) storeParse(text, data);
   return validateSpecData(data, schema, path, what, "yaml", () => specLocator(parsed, "yaml"));
 }
 

@@ -69,6 +69,10 @@ describe("the built CLI's schema messages", () => {
       expect(expected?.issues.length).toBe(2);
       const r = cli(root, "gate", "qwen3-vl-tiny", "--quiet");
       for (const issue of expected?.issues ?? []) expect(r.stderr).toContain(`${issue.line}:${issue.column}: ${issue.field}: ${issue.message}`);
+      // The second run reads the spec's data from the built CLI's parsed cache (the first stored
+      // it): its faults are still found and located alike.
+      const again = cli(root, "gate", "qwen3-vl-tiny", "--quiet");
+      expect([again.status, again.stderr]).toEqual([r.status, r.stderr]);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
