@@ -35,6 +35,17 @@ export class ReadPlan {
     return this.reads === undefined || this.reads.later.has(o);
   }
 
+  /**
+   * The prefill's decode state (its KV cache, the size of a prompt's whole context), handed over
+   * when no later rung decodes: the running rung's loop holds it while it decodes that prompt, and
+   * it is garbage once that prompt is done instead of once the rung has done every prompt.
+   */
+  takeDecode(p: Prefill): Prefill["decode"] {
+    const decode = p.decode;
+    if (!this.neededLater("decode")) delete p.decode;
+    return decode;
+  }
+
   /** Some rung still to run reads what a prefill gives (its rotary tables, layer outputs or state). */
   get prefillRead(): boolean {
     return this.needed("rope_tables") || this.needed("layer_outputs") || this.needed("decode");

@@ -194,7 +194,7 @@ export class Qwen35Session implements ModelSession {
   /** Feed one token at a time after the prefill; logits row i predicts step i. */
   private async decodeRun(name: string, steps: number, choose: (step: number, logits: Float32Array) => number): Promise<DecodeRun> {
     const pre = await this.prefill(name, "decode");
-    const decode = pre.decode;
+    const decode = this.plan.takeDecode(pre);
     if (decode === undefined) throw new NumgateError("internal", `no prefill state for prompt "${name}"`);
     return decodeLoop({
       backend: this.backend,
