@@ -1,36 +1,32 @@
 /**
- * The run's input files hashed for report.json, in the background: started before the ladder and
- * collected after it, so at real size (tens of GB of weights) hashing overlaps the inference
- * instead of following it. One file at a time: reading two large files at once would only make the
- * disk seek between them.
+ * The run's input files hashed for report.json, in the background (on a worker thread, see
+ * src/files/hash.ts): started before the backend loads and collected after the last rung, so at
+ * real size (tens of GB of weights) hashing overlaps loading and inference instead of following
+ * them. One file at a time: reading two large files at once would only make the disk seek between
+ * them.
  */
-import { sha256File } from "../files/hash.ts";
+import { FileHasher } from "../files/hash.ts";
 import type { FileHash, FileRole } from "../verdicts/rung.ts";
 import { rel } from "./resolve.ts";
 
 export class InputHashes {
-  private readonly abort = new AbortController();
-  private readonly pending: Promise<FileHash[]>;
+  private readonly hasher: FileHasher;
+  private readonly files: readonly (readonly [string, { path: string; role: FileRole }])[];
   private waitedSeconds = 0;
 
   constructor(entries: readonly (readonly [string, FileRole])[]) {
     const seen = new Map<string, { path: string; role: FileRole }>();
     for (const [p, role] of entries) if (!seen.has(rel(p))) seen.set(rel(p), { path: p, role });
-    const files = [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    this.pending = (async () => {
-      const out: FileHash[] = [];
-      for (const [path, f] of files) out.push({ path, sha256: await sha256File(f.path, this.abort.signal), role: f.role });
-      return out;
-    })();
-    // Collected (and its error thrown) by result(); until then a failure must not count as unhandled.
-    this.pending.catch(() => undefined);
+    this.files = [...seen.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    this.hasher = new FileHasher(this.files.map(([, f]) => f.path));
   }
 
   /** The hashes, sorted by path; waits for the files not hashed yet. */
   async result(): Promise<FileHash[]> {
     const t0 = performance.now();
     try {
-      return await this.pending;
+      const hashes = await this.hasher.result();
+      return this.files.map(([path, f], i) => ({ path, sha256: hashes[i] ?? "", role: f.role }));
     } finally {
       this.waitedSeconds = (performance.now() - t0) / 1000;
     }
@@ -41,8 +37,8 @@ export class InputHashes {
     return this.waitedSeconds;
   }
 
-  /** Stops reading (a run that ends before it collects the hashes). */
+  /** Stops hashing (a run that ends before it collects the hashes). */
   cancel(): void {
-    this.abort.abort();
+    this.hasher.cancel();
   }
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { sha256File } from "../../src/files/hash.ts";
+import { FileHasher, sha256File } from "../../src/files/hash.ts";
 import { REFERENCE_PATH } from "../fixtures/core/expected.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "numgate-hash-"));
@@ -11,10 +11,10 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const oneShot = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
 
-describe("sha256File", () => {
+describe("sha256File and FileHasher (on a worker thread)", () => {
   it("equals the one-shot hash, whatever the chunk size", async () => {
     const bytes = readFileSync(REFERENCE_PATH);
-    for (const chunk of [1, 7, 4096, 1 << 22]) expect(await sha256File(REFERENCE_PATH, undefined, chunk), `chunk ${chunk}`).toBe(oneShot(bytes));
+    for (const chunk of [1, 7, 4096, 1 << 22]) expect(await sha256File(REFERENCE_PATH, chunk), `chunk ${chunk}`).toBe(oneShot(bytes));
   });
 
   it("hashes an empty file and a file of exactly one chunk", async () => {
@@ -24,8 +24,8 @@ describe("sha256File", () => {
     const exact = join(tmp, "exact");
     const bytes = Uint8Array.from({ length: 64 }, (_, i) => i);
     writeFileSync(exact, bytes);
-    expect(await sha256File(exact, undefined, 64)).toBe(oneShot(bytes));
-    expect(await sha256File(exact, undefined, 32)).toBe(oneShot(bytes));
+    expect(await sha256File(exact, 64)).toBe(oneShot(bytes));
+    expect(await sha256File(exact, 32)).toBe(oneShot(bytes));
   });
 
   it("reports a missing file or a directory as a NumgateError naming it", async () => {
@@ -34,9 +34,18 @@ describe("sha256File", () => {
     await expect(sha256File(tmp)).rejects.toThrow(expect.objectContaining({ code: "file_unreadable", file: tmp }));
   });
 
-  it("stops reading once its signal aborts", async () => {
-    const ac = new AbortController();
-    ac.abort();
-    await expect(sha256File(REFERENCE_PATH, ac.signal, 64)).rejects.toThrow(expect.objectContaining({ name: "AbortError" }));
+  it("hashes several files in order, and names the first it cannot read", async () => {
+    const a = join(tmp, "a");
+    const b = join(tmp, "b");
+    writeFileSync(a, "a");
+    writeFileSync(b, "bb");
+    expect(await new FileHasher([b, a, b]).result()).toEqual([oneShot(Buffer.from("bb")), oneShot(Buffer.from("a")), oneShot(Buffer.from("bb"))]);
+    await expect(new FileHasher([a, join(tmp, "gone"), b]).result()).rejects.toThrow(expect.objectContaining({ code: "file_not_found", file: join(tmp, "gone") }));
+  });
+
+  it("stops once cancelled: its result is an AbortError", async () => {
+    const hasher = new FileHasher([REFERENCE_PATH, REFERENCE_PATH], 1);
+    hasher.cancel();
+    await expect(hasher.result()).rejects.toThrow(expect.objectContaining({ name: "AbortError" }));
   });
 });
