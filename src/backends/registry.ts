@@ -6,25 +6,27 @@ import { relative } from "node:path";
 import type { Candidate } from "../candidate/candidate.ts";
 import { NumgateError } from "../errors/numgate-error.ts";
 import type { Backend, BackendOpenOptions, ModelShape } from "./backend.ts";
-import { openEngineBackend } from "./engine/open.ts";
-import { openOnnxBackend } from "./onnx/open.ts";
-import { openTransformersJsBackend } from "./transformers-js/open.ts";
 
 export type BackendFactory = (candidate: Candidate, shape: ModelShape, root: string, options?: BackendOpenOptions) => Promise<Backend>;
 
-export const BACKENDS: Readonly<Record<string, BackendFactory>> = {
-  onnx: openOnnxBackend,
-  engine: openEngineBackend,
-  "transformers-js": openTransformersJsBackend,
+/**
+ * Each backend's module is imported when a candidate names it: a run on onnxruntime never loads
+ * the engine backend (child_process, its recorder's zlib and crypto) nor transformers.js's, which
+ * was a tenth of a tiny gate's start-up beyond the raw onnxruntime script's.
+ */
+export const BACKENDS: Readonly<Record<string, () => Promise<BackendFactory>>> = {
+  onnx: async () => (await import("./onnx/open.ts")).openOnnxBackend,
+  engine: async () => (await import("./engine/open.ts")).openEngineBackend,
+  "transformers-js": async () => (await import("./transformers-js/open.ts")).openTransformersJsBackend,
 };
 
 export async function openBackend(candidate: Candidate, shape: ModelShape, root: string, options: BackendOpenOptions = {}): Promise<Backend> {
-  const open = BACKENDS[candidate.manifest.backend];
-  if (open === undefined) {
+  const load = BACKENDS[candidate.manifest.backend];
+  if (load === undefined) {
     throw new NumgateError("candidate_invalid", `unknown backend "${candidate.manifest.backend}" (backends: ${Object.keys(BACKENDS).join(", ")})`, {
       file: relative(process.cwd(), candidate.manifestPath) || candidate.manifestPath,
       field: "backend",
     });
   }
-  return open(candidate, shape, root, options);
+  return (await load())(candidate, shape, root, options);
 }

@@ -91,3 +91,27 @@ describe("the parsed-YAML cache", () => {
     expect(readdirSync(dir)).toHaveLength(0);
   });
 });
+
+describe("the parsed-YAML cache: texts that share a file name", () => {
+  let d: string;
+  beforeEach(() => {
+    d = mkdtempSync(join(tmpdir(), "numgate-parsed-cache-"));
+    configureParsedCache({ dir: d, parser: "bundle-A" });
+  });
+  afterEach(() => {
+    configureParsedCache(undefined);
+    rmSync(d, { recursive: true, force: true });
+  });
+
+  it("two long texts alike in length, head and tail (an edit in the middle) never read each other's data", () => {
+    const filler = "#".repeat(2000);
+    const a = `${filler}\nmin_cos: 0.91\n${filler}\n`;
+    const b = `${filler}\nmin_cos: 0.92\n${filler}\n`;
+    expect(parseYamlText(a, "a.yaml", z.unknown(), "gate spec")).toEqual({ min_cos: 0.91 });
+    expect(parseYamlText(b, "b.yaml", z.unknown(), "gate spec")).toEqual({ min_cos: 0.92 });
+    expect(readdirSync(d)).toHaveLength(1);
+    expect(cachedParse(a)).toBeUndefined();
+    expect(parseYamlText(a, "a.yaml", z.unknown(), "gate spec")).toEqual({ min_cos: 0.91 });
+    expect(cachedParse(a)).toEqual({ data: { min_cos: 0.91 } });
+  });
+});
