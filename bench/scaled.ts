@@ -254,27 +254,44 @@ async function child(dir: string): Promise<void> {
   process.stdout.write(`${JSON.stringify(figures)}\n`);
 }
 
+interface ChildFigures {
+  rungs: { id: string; verdict: string; seconds: number; message: string; peakRss: number }[];
+  total: number;
+  baselineRss: number;
+  peakRssSampled: number;
+  peakRssKernel: number;
+}
+
+/**
+ * The ladder's peak RSS moves from run to run by when V8 collects the per-step KV caches a decode
+ * leaves behind (~31 MB each at these shapes, the size where glibc serves them from its heap and
+ * zeroes recycled pages): the child runs NUMGATE_BENCH_SCALED_RUNS times (default 3) and the figures
+ * are the min and median over the runs; the per-rung lines are the median run's.
+ */
 export async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "numgate-bench-4b-"));
   try {
     const t0 = performance.now();
     writeOracle(dir);
     const writeSeconds = (performance.now() - t0) / 1000;
-    const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "bench", "scaled.ts"), "--child", dir], { cwd: ROOT, encoding: "utf8", maxBuffer: 16 * MB });
-    if (r.status !== 0) throw new Error(`the 4B-shaped child failed (${String(r.status)}):\n${r.stderr}`);
-    const f = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}") as {
-      rungs: { id: string; verdict: string; seconds: number; message: string; peakRss: number }[];
-      total: number;
-      baselineRss: number;
-      peakRssSampled: number;
-      peakRssKernel: number;
-    };
+    const runs = Math.max(1, Number(process.env["NUMGATE_BENCH_SCALED_RUNS"] ?? 3));
+    const all: ChildFigures[] = [];
+    for (let i = 0; i < runs; i++) {
+      const r = spawnSync(process.execPath, ["--import", "tsx", join(ROOT, "bench", "scaled.ts"), "--child", dir], { cwd: ROOT, encoding: "utf8", maxBuffer: 16 * MB });
+      if (r.status !== 0) throw new Error(`the 4B-shaped child failed (${String(r.status)}):\n${r.stderr}`);
+      all.push(JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}") as ChildFigures);
+    }
+    const peakOf = (f: ChildFigures) => Math.max(f.peakRssKernel, f.peakRssSampled);
+    const byPeak = [...all].sort((a, b) => peakOf(a) - peakOf(b));
+    const f = byPeak[Math.floor((byPeak.length - 1) / 2)] as ChildFigures;
+    const lowest = byPeak[0] as ChildFigures;
     const sets = tensorSets();
     const largest = sets.reduce((a, b) => (b.all > a.all ? b : a));
     const largestPerPrompt = sets.reduce((a, b) => (b.perPrompt > a.perPrompt ? b : a));
     const mb = (b: number) => `${(b / MB).toFixed(0)} MB`;
-    const peak = Math.max(f.peakRssKernel, f.peakRssSampled);
-    console.log(`4B-shaped ladder (${L} layers, hidden ${H}, vocab ${V}, ${PROMPTS} prompts x ${S} tokens; synthetic oracle written in ${writeSeconds.toFixed(1)} s, no inference)`);
+    const peak = peakOf(f);
+    const minPeak = peakOf(lowest);
+    console.log(`4B-shaped ladder (${L} layers, hidden ${H}, vocab ${V}, ${PROMPTS} prompts x ${S} tokens; synthetic oracle written in ${writeSeconds.toFixed(1)} s, no inference; ${runs} runs, the median run's rungs)`);
     for (const rung of f.rungs) {
       const set = sets.find((s) => s.rung === rung.id);
       console.log(
@@ -284,11 +301,11 @@ export async function run(): Promise<void> {
     }
     console.log(`  ${"total".padEnd(16)} ${`${(f.total * 1000).toFixed(0)} ms`.padStart(9)}`);
     console.log(`  largest single-rung tensor set: ${largest.rung}, ${mb(largest.all)} over ${PROMPTS} prompts (${mb(largestPerPrompt.perPrompt)} per prompt)`);
-    console.log(`  peak RSS ${mb(peak)} (kernel high-water ${mb(f.peakRssKernel)}, sampled ${mb(f.peakRssSampled)}; ${mb(f.baselineRss)} before the ladder, node + modules)`);
-    console.log(`  peak RSS / largest single-rung set: ${(peak / largest.all).toFixed(2)}x (target < 1.5x)${peak < 1.5 * largest.all ? "" : "  OVER TARGET"}`);
+    console.log(`  peak RSS min ${mb(minPeak)}, median ${mb(peak)} over ${runs} runs (median run: kernel high-water ${mb(f.peakRssKernel)}, sampled ${mb(f.peakRssSampled)}; ${mb(f.baselineRss)} before the ladder, node + modules)`);
+    console.log(`  peak RSS / largest single-rung set: min ${(minPeak / largest.all).toFixed(2)}x, median ${(peak / largest.all).toFixed(2)}x (target < 1.5x)${peak < 1.5 * largest.all ? "" : "  OVER TARGET"}`);
     console.log(
-      `  peak RSS / largest single-rung set of one prompt: ${(peak / largestPerPrompt.perPrompt).toFixed(2)}x` +
-        ` (${mb(peak - f.baselineRss)} above node + modules: ${((peak - f.baselineRss) / largestPerPrompt.perPrompt).toFixed(2)}x)`,
+      `  peak RSS / largest single-rung set of one prompt: min ${(minPeak / largestPerPrompt.perPrompt).toFixed(2)}x, median ${(peak / largestPerPrompt.perPrompt).toFixed(2)}x` +
+        ` (median run ${mb(peak - f.baselineRss)} above node + modules: ${((peak - f.baselineRss) / largestPerPrompt.perPrompt).toFixed(2)}x)`,
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
