@@ -3,7 +3,7 @@
  * each rung, what that rung and the later ones read (`ModelSession.retain`); a session asks this
  * plan before keeping an output and drops what no one will read again.
  */
-import type { StateHandle } from "../backends/backend.ts";
+import type { StateHandle, StepOutputs } from "../backends/backend.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import type { HostPositions, SessionOutput } from "./session.ts";
 
@@ -15,6 +15,16 @@ export interface Prefill {
   rope?: { cos: Tensor; sin: Tensor };
   /** The state after the prompt and the logits row of its last token (decode). */
   decode?: { state: StateHandle; lastRow: Float32Array; seqLen: number };
+}
+
+/** What a session keeps of a prefill's outputs: the state, the last logits row, and what was fetched. */
+export function prefillOf(positions: HostPositions, out: StepOutputs, wantLayers: boolean): Prefill {
+  const V = out.logits.shape[2] ?? 0;
+  const S = out.logits.shape[1] ?? 0;
+  const p: Prefill = { positions, decode: { state: out.state, lastRow: out.logits.toFloat32().slice((S - 1) * V, S * V), seqLen: S } };
+  if (wantLayers && out.hidden !== undefined) p.hidden = out.hidden;
+  if (out.ropeCos !== undefined && out.ropeSin !== undefined) p.rope = { cos: out.ropeCos, sin: out.ropeSin };
+  return p;
 }
 
 export class ReadPlan {

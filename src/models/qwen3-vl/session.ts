@@ -14,7 +14,7 @@
 import { relative } from "node:path";
 import type { Backend, GenerateResult, VisionOutputs } from "../../backends/backend.ts";
 import { decodeLoop, missingFromBackend, runtimeGenerate, towerPerImage } from "../drive.ts";
-import { ReadPlan, type Prefill } from "../read-plan.ts";
+import { prefillOf, ReadPlan, type Prefill } from "../read-plan.ts";
 import { NumgateError } from "../../errors/numgate-error.ts";
 import { embedTokens } from "../embeds.ts";
 import { argmax } from "../../metrics/index.ts";
@@ -186,12 +186,7 @@ export class Qwen3VLSession implements ModelSession {
       const seqLen = inputsEmbeds.length / this.hidden;
       const wantLayers = part === "hidden" || this.plan.needed("layer_outputs");
       const out = await this.backend.step({ inputsEmbeds, seqLen, positionIds: positions.positions, extras: { deepstack }, state: null, wantLayers });
-      const V = out.logits.shape[2] ?? 0;
-      const S = out.logits.shape[1] ?? 0;
-      const p: Prefill = { positions, decode: { state: out.state, lastRow: out.logits.toFloat32().slice((S - 1) * V, S * V), seqLen: S } };
-      if (wantLayers && out.hidden !== undefined) p.hidden = out.hidden;
-      if (out.ropeCos !== undefined && out.ropeSin !== undefined) p.rope = { cos: out.ropeCos, sin: out.ropeSin };
-      return p;
+      return prefillOf(positions, out, wantLayers);
     })();
     st.prefill = run;
     return run;
