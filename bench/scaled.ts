@@ -226,8 +226,11 @@ async function child(dir: string): Promise<void> {
   const family = familyNamed("qwen3-vl");
   const oracle = Oracle.open(dir, family.oracleSchema) as Oracle<Qwen3VLOracleManifest>;
   const ladder = loadYamlFile(join(ROOT, "ladders", "qwen3-vl.yaml"), LadderSchema, "ladder");
+  // The rungs a gate run plans (src/run/resolve.ts planRungs) for a spec that asks for no opt-in
+  // rung: engine_vs_reference and repeat would only be skipped here, and their reads would keep
+  // every prompt's decode state to the end.
   const plans: RungPlan[] = ladder.rungs
-    .filter((r) => isGateKind(r.kind))
+    .filter((r) => isGateKind(r.kind) && !r.opt_in)
     .map((spec) => ({ spec, thresholds: { ...spec.thresholds } as Record<string, number>, options: { ...spec.options } }));
   const session = family.openSession(new ScaledBackend(oracle), oracle, family.candidateSchema.parse({ runtime: {} }));
   const baseline = process.memoryUsage().rss;

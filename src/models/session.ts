@@ -16,9 +16,10 @@ export type Capability = (typeof CAPABILITIES)[number];
  * reads the same candidate run, and lets go of each as soon as no rung still to run reads it.
  *   vision: the tower's outputs; rope_tables: the rotary tables of the prefill;
  *   layer_outputs: the prefill's per-layer hidden states (and the inputs isolated layers are fed);
- *   decode: the prefill's state and last logits row, and the decode runs made from them.
+ *   decode: the prefill's state and last logits row, which every decode run starts from;
+ *   teacher_forced, greedy: the decode runs of each kind (their logits rows, one per step).
  */
-export const SESSION_OUTPUTS = ["vision", "rope_tables", "layer_outputs", "decode"] as const;
+export const SESSION_OUTPUTS = ["vision", "rope_tables", "layer_outputs", "decode", "teacher_forced", "greedy"] as const;
 export type SessionOutput = (typeof SESSION_OUTPUTS)[number];
 
 /** Token ids fed and logits seen over a run of decode steps; logits row i predicts step i. */

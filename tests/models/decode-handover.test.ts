@@ -36,16 +36,28 @@ describe.each(families)("$family.name session: the prefill state is handed to th
 
   it("kept while a later rung decodes: teacher forcing and greedy share one prefill", async () => {
     const { session, retain, prefills, prompt } = open();
-    retain(reads("decode"), reads("decode"));
+    retain(reads("decode", "teacher_forced"), reads("decode", "greedy"));
     await session.teacherForced(prompt, 4);
-    retain(reads("decode"), reads());
+    retain(reads("decode", "greedy"), reads());
     await session.greedy(prompt, 4);
+    expect(prefills()).toBe(1);
+  });
+
+  it("teacher-forced runs are let go once no later rung reads them, while greedy still decodes", async () => {
+    const { session, retain, prefills, prompt } = open();
+    retain(reads("decode", "teacher_forced"), reads("decode", "teacher_forced", "greedy"));
+    const a = await session.teacherForced(prompt, 4);
+    expect(await session.teacherForced(prompt, 4)).toBe(a);
+    retain(reads("decode", "teacher_forced"), reads("decode", "greedy"));
+    expect(await session.teacherForced(prompt, 4)).toBe(a);
+    retain(reads("decode", "greedy"), reads());
+    expect(await session.teacherForced(prompt, 4)).not.toBe(a);
     expect(prefills()).toBe(1);
   });
 
   it("not kept by the last rung that decodes: a second rollout in that rung runs the prefill again", async () => {
     const { session, retain, prefills, prompt } = open();
-    retain(reads("decode"), reads());
+    retain(reads("decode", "greedy"), reads());
     await session.greedy(prompt, 4);
     await session.greedy(prompt, 5);
     expect(prefills()).toBe(2);

@@ -54,10 +54,10 @@ describe("Qwen3.5 session: outputs are released when no later rung reads them", 
 
   it("decode runs and the prefill state are dropped once no rung reads decode", async () => {
     const { session, prefills } = open();
-    session.retain(reads("decode"), reads("decode"));
+    session.retain(reads("decode", "greedy"), reads("decode", "greedy"));
     const a = await session.greedy(PROMPT, 4);
     expect(await session.greedy(PROMPT, 4)).toBe(a);
-    session.retain(reads("decode"), reads());
+    session.retain(reads("decode", "greedy"), reads());
     // The last reader still gets the memoised run...
     expect(await session.greedy(PROMPT, 4)).toBe(a);
     session.retain(reads(), reads());

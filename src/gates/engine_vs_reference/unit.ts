@@ -23,7 +23,7 @@ export const engineVsReferenceUnit: GateUnit<EngineVsReferenceEvidence> = {
   evidence: EngineVsReferenceEvidenceSchema,
   gate: engineVsReferenceGate,
   requires: [],
-  reads: ["decode"],
+  reads: ["decode", "teacher_forced", "greedy"],
   render: engineVsReferenceRendering,
   diff: {
     compare(rec, base, head) {

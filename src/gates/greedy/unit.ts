@@ -22,7 +22,7 @@ export const greedyUnit: GateUnit<GreedyEvidence> = {
   evidence: GreedyEvidenceSchema,
   gate: greedyGate,
   requires: [],
-  reads: ["decode"],
+  reads: ["decode", "greedy"],
   render: greedyRendering,
   diff: {
     compare(rec, base, head) {

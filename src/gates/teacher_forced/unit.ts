@@ -21,7 +21,7 @@ export const teacherForcedUnit: GateUnit<TeacherForcedEvidence> = {
   evidence: TeacherForcedEvidenceSchema,
   gate: teacherForcedGate,
   requires: [],
-  reads: ["decode"],
+  reads: ["decode", "teacher_forced"],
   render: teacherForcedRendering,
   diff: {
     compare(rec, base, head) {

@@ -84,10 +84,8 @@ export class Qwen3VLSession implements ModelSession {
     for (const st of this.state.values()) {
       if (!this.plan.needed("vision") && (st.embedded === true || !prefillRead)) delete st.vision;
       this.plan.releasePrefill(st);
-      if (!this.plan.needed("decode")) {
-        st.teacher.clear();
-        st.greedy.clear();
-      }
+      if (!this.plan.needed("teacher_forced")) st.teacher.clear();
+      if (!this.plan.needed("greedy")) st.greedy.clear();
     }
   }
 
@@ -284,7 +282,7 @@ export class Qwen3VLSession implements ModelSession {
         // Tokens reported are the candidate's own top-1 at each step, not the forced ones.
         return { ...out, tokens: out.logits.map((l) => argmax(l)) };
       })();
-      if (this.plan.neededLater("decode")) st.teacher.set(steps, run);
+      if (this.plan.neededLater("teacher_forced")) st.teacher.set(steps, run);
     }
     return run;
   }
@@ -299,7 +297,7 @@ export class Qwen3VLSession implements ModelSession {
         this.backend.generate === undefined
           ? this.decodeRun(name, steps, (_step, row) => argmax(row))
           : this.generated(name).then((g) => ({ tokens: (g.tokens[0] ?? []).slice(0, steps), logits: (g.logits ?? []).slice(0, steps) }));
-      if (this.plan.neededLater("decode")) st.greedy.set(steps, run);
+      if (this.plan.neededLater("greedy")) st.greedy.set(steps, run);
     }
     return run;
   }

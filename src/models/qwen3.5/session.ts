@@ -78,10 +78,8 @@ export class Qwen35Session implements ModelSession {
     for (const st of this.state.values()) {
       if (!this.plan.needed("vision") && (st.embeds !== undefined || !prefillRead)) delete st.vision;
       this.plan.releasePrefill(st);
-      if (!this.plan.needed("decode")) {
-        delete st.teacher;
-        delete st.greedy;
-      }
+      if (!this.plan.needed("teacher_forced")) delete st.teacher;
+      if (!this.plan.needed("greedy")) delete st.greedy;
     }
   }
 
@@ -241,8 +239,8 @@ export class Qwen35Session implements ModelSession {
         const out = await this.decodeRun(name, Math.min(steps, forced.length), (step) => forced[step] ?? 0);
         return { ...out, tokens: out.logits.map((l) => argmax(l)) };
       })();
-    // Kept only for a later rung that reads decode runs; otherwise this rung holds it, then it is garbage.
-    if (this.plan.neededLater("decode")) st.teacher = run;
+    // Kept only for a later rung that reads teacher-forced runs; otherwise this rung holds it, then it is garbage.
+    if (this.plan.neededLater("teacher_forced")) st.teacher = run;
     return run;
   }
 
@@ -253,7 +251,7 @@ export class Qwen35Session implements ModelSession {
       (this.backend.generate === undefined
         ? this.decodeRun(name, steps, (_step, row) => argmax(row))
         : this.generated(name).then((g) => ({ tokens: (g.tokens[0] ?? []).slice(0, steps), logits: (g.logits ?? []).slice(0, steps) })));
-    if (this.plan.neededLater("decode")) st.greedy = run;
+    if (this.plan.neededLater("greedy")) st.greedy = run;
     return run;
   }
 
