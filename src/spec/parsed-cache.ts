@@ -82,7 +82,13 @@ export function storeParse(text: string, data: unknown): void {
 }
 
 function prune(dir: string): void {
-  const names = readdirSync(dir).filter((n) => n.endsWith(".json"));
+  const all = readdirSync(dir);
+  // A run killed between writing and renaming leaves its temporary file; a minute on, it is no one's.
+  for (const n of all.filter((x) => x.endsWith(".tmp"))) {
+    const written = statSync(join(dir, n), { throwIfNoEntry: false })?.mtimeMs ?? Date.now();
+    if (written < Date.now() - 60_000) rmSync(join(dir, n), { force: true });
+  }
+  const names = all.filter((n) => n.endsWith(".json"));
   if (names.length <= MAX_ENTRIES) return;
   const byAge = names.map((n) => ({ n, t: statSync(join(dir, n)).mtimeMs })).sort((a, b) => a.t - b.t);
   for (const { n } of byAge.slice(0, names.length - MAX_ENTRIES / 2)) rmSync(join(dir, n), { force: true });

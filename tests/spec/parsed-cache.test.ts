@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -113,5 +113,25 @@ describe("the parsed-YAML cache: texts that share a file name", () => {
     expect(cachedParse(a)).toBeUndefined();
     expect(parseYamlText(a, "a.yaml", z.unknown(), "gate spec")).toEqual({ min_cos: 0.91 });
     expect(cachedParse(a)).toEqual({ data: { min_cos: 0.91 } });
+  });
+});
+
+describe("the parsed-YAML cache: what a killed run leaves", () => {
+  it("a temporary file over a minute old is removed when an entry is stored; a fresh one is left to its writer", () => {
+    const d = mkdtempSync(join(tmpdir(), "numgate-parsed-cache-"));
+    try {
+      configureParsedCache({ dir: d, parser: "bundle-A" });
+      const old = join(d, "abc.json.123.tmp");
+      const fresh = join(d, "abc.json.456.tmp");
+      writeFileSync(old, "{");
+      writeFileSync(fresh, "{");
+      const past = new Date(Date.now() - 120_000);
+      utimesSync(old, past, past);
+      storeParse("a: 1\n", { a: 1 });
+      expect([existsSync(old), existsSync(fresh)]).toEqual([false, true]);
+    } finally {
+      configureParsedCache(undefined);
+      rmSync(d, { recursive: true, force: true });
+    }
   });
 });
