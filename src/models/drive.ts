@@ -8,6 +8,7 @@ import { NumgateError } from "../errors/numgate-error.ts";
 import type { Oracle, OracleDump } from "../oracle/oracle.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import { embedTokens } from "./embeds.ts";
+import type { Prefill, ReadPlan } from "./read-plan.ts";
 import type { Capability, DecodeRun } from "./session.ts";
 
 /** The capabilities a session lacks because its backend does, each with the reason; `state` names the family's decoder state. */
@@ -63,6 +64,21 @@ export async function decodeLoop(o: DecodeLoop): Promise<DecodeRun> {
     cacheIndex++;
   }
   return { logits, tokens };
+}
+
+/**
+ * decodeLoop from a prompt's prefill: its state and last logits row taken through the plan
+ * (ReadPlan.takeDecode), decode positions from the prefill's host positions.
+ */
+export function decodeFromPrefill(
+  name: string,
+  pre: Prefill,
+  plan: ReadPlan,
+  o: Omit<DecodeLoop, "lastRow" | "state" | "seqLen" | "decodeAt">,
+): Promise<DecodeRun> {
+  const decode = plan.takeDecode(pre);
+  if (decode === undefined) throw new NumgateError("internal", `no prefill state for prompt "${name}"`);
+  return decodeLoop({ ...o, ...decode, decodeAt: (c) => pre.positions.decodeAt(c) });
 }
 
 /** Rows of [n, w] tensors stacked into one [sum n, w] tensor. */

@@ -13,7 +13,7 @@
  */
 import { relative } from "node:path";
 import type { Backend, GenerateResult, VisionOutputs } from "../../backends/backend.ts";
-import { decodeLoop, missingFromBackend, runtimeGenerate, towerPerImage } from "../drive.ts";
+import { decodeFromPrefill, missingFromBackend, runtimeGenerate, towerPerImage } from "../drive.ts";
 import { prefillOf, ReadPlan, type Prefill } from "../read-plan.ts";
 import { NumgateError } from "../../errors/numgate-error.ts";
 import { embedTokens } from "../embeds.ts";
@@ -221,17 +221,10 @@ export class Qwen3VLSession implements ModelSession {
 
   /** Feed one token at a time after the prefill; logits row i predicts step i. */
   private async decodeRun(name: string, steps: number, choose: (step: number, logits: Float32Array) => number): Promise<DecodeRun> {
-    const pre = await this.prefill(name, "decode");
-    const decode = this.plan.takeDecode(pre);
-    if (decode === undefined) throw new NumgateError("internal", `no prefill state for prompt "${name}"`);
-    return decodeLoop({
+    return decodeFromPrefill(name, await this.prefill(name, "decode"), this.plan, {
       backend: this.backend,
       hidden: this.hidden,
       oracle: this.oracle,
-      lastRow: decode.lastRow,
-      state: decode.state,
-      seqLen: decode.seqLen,
-      decodeAt: (c) => pre.positions.decodeAt(c),
       extras: () => ({ deepstack: this.noDeepstack(1) }),
       steps,
       choose,
