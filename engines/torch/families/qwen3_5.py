@@ -25,15 +25,11 @@ def load_model(opts: LoadOptions):
 
 
 class Qwen35Adapter(Qwen3VLAdapter):
+    load_model = staticmethod(load_model)
+
     def __init__(self, opts: LoadOptions):
-        # Not super().__init__: that loads a Qwen3-VL checkpoint.
-        self.opts = opts
-        self.model = load_model(opts)
-        self.lm = self.model.model.language_model
-        cfg = self.lm.config
-        self.layers = len(self.lm.layers)
-        self.hidden = cfg.hidden_size
-        self.types = list(cfg.layer_types)
+        super().__init__(opts)
+        self.types = list(self.lm.config.layer_types)
 
     @torch.no_grad()
     def vision(self, pixel_values: torch.Tensor, grid_thw: list[int]) -> list[torch.Tensor]:

@@ -18,9 +18,12 @@ def load_model(opts: LoadOptions):
 
 
 class Qwen3VLAdapter:
+    # The family's checkpoint loader; a subclass for another family names its own.
+    load_model = staticmethod(load_model)
+
     def __init__(self, opts: LoadOptions):
         self.opts = opts
-        self.model = load_model(opts)
+        self.model = self.load_model(opts)
         self.lm = self.model.model.language_model
         cfg = self.lm.config
         self.layers = len(self.lm.layers)
