@@ -87,10 +87,3 @@ export class FileHasher {
     void this.worker?.terminate();
   }
 }
-
-/** Hex SHA-256 of one file (on a worker thread). Rejects with NumgateError (file_not_found, file_unreadable). */
-export async function sha256File(path: string, chunkBytes = HASH_CHUNK_BYTES): Promise<string> {
-  const [hash] = await new FileHasher([path], chunkBytes).result();
-  if (hash === undefined) throw new NumgateError("internal", "the hashing worker returned no hash", { file: path });
-  return hash;
-}

@@ -3,15 +3,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { FileHasher, sha256File } from "../../src/files/hash.ts";
+import { FileHasher } from "../../src/files/hash.ts";
 import { REFERENCE_PATH } from "../fixtures/core/expected.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "numgate-hash-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const oneShot = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
+const sha256File = async (path: string, chunkBytes?: number): Promise<string | undefined> => (await new FileHasher([path], chunkBytes).result())[0];
 
-describe("sha256File and FileHasher (on a worker thread)", () => {
+describe("FileHasher (on a worker thread)", () => {
   it("equals the one-shot hash, whatever the chunk size", async () => {
     const bytes = readFileSync(REFERENCE_PATH);
     for (const chunk of [1, 7, 4096, 1 << 22]) expect(await sha256File(REFERENCE_PATH, chunk), `chunk ${chunk}`).toBe(oneShot(bytes));
