@@ -10,9 +10,15 @@ const tmp = mkdtempSync(join(tmpdir(), "numgate-hash-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const oneShot = (bytes: Uint8Array): string => createHash("sha256").update(bytes).digest("hex");
-const sha256File = async (path: string, chunkBytes?: number): Promise<string | undefined> => (await new FileHasher([path], chunkBytes).result())[0];
+const hosts = [
+  ["on a worker thread", 0],
+  ["on the calling thread", Infinity],
+] as const;
 
-describe("FileHasher (on a worker thread)", () => {
+describe.each(hosts)("FileHasher (%s)", (_host, inlineBytes) => {
+  const sha256File = async (path: string, chunkBytes?: number): Promise<string | undefined> =>
+    (await new FileHasher([path], { inlineBytes, ...(chunkBytes === undefined ? {} : { chunkBytes }) }).result())[0];
+
   it("equals the one-shot hash, whatever the chunk size", async () => {
     const bytes = readFileSync(REFERENCE_PATH);
     for (const chunk of [1, 7, 4096, 1 << 22]) expect(await sha256File(REFERENCE_PATH, chunk), `chunk ${chunk}`).toBe(oneShot(bytes));
@@ -40,12 +46,26 @@ describe("FileHasher (on a worker thread)", () => {
     const b = join(tmp, "b");
     writeFileSync(a, "a");
     writeFileSync(b, "bb");
-    expect(await new FileHasher([b, a, b]).result()).toEqual([oneShot(Buffer.from("bb")), oneShot(Buffer.from("a")), oneShot(Buffer.from("bb"))]);
-    await expect(new FileHasher([a, join(tmp, "gone"), b]).result()).rejects.toThrow(expect.objectContaining({ code: "file_not_found", file: join(tmp, "gone") }));
+    expect(await new FileHasher([b, a, b], { inlineBytes }).result()).toEqual([oneShot(Buffer.from("bb")), oneShot(Buffer.from("a")), oneShot(Buffer.from("bb"))]);
+    await expect(new FileHasher([a, join(tmp, "gone"), b], { inlineBytes }).result()).rejects.toThrow(expect.objectContaining({ code: "file_not_found", file: join(tmp, "gone") }));
   });
 
-  it("stops once cancelled: its result is an AbortError", async () => {
-    const hasher = new FileHasher([REFERENCE_PATH, REFERENCE_PATH], 1);
+});
+
+describe("FileHasher's choice of thread", () => {
+  it("hashes inputs up to inlineBytes at once, on the calling thread, and larger ones on a worker", async () => {
+    const size = readFileSync(REFERENCE_PATH).byteLength;
+    const here = new FileHasher([REFERENCE_PATH, REFERENCE_PATH], { inlineBytes: 2 * size });
+    // Done before construction returned: cancelling changes nothing.
+    here.cancel();
+    expect(await here.result()).toHaveLength(2);
+    const worker = new FileHasher([REFERENCE_PATH, REFERENCE_PATH], { inlineBytes: 2 * size - 1, chunkBytes: 1 });
+    worker.cancel();
+    await expect(worker.result()).rejects.toThrow(expect.objectContaining({ name: "AbortError" }));
+  });
+
+  it("stops a worker once cancelled: its result is an AbortError", async () => {
+    const hasher = new FileHasher([REFERENCE_PATH, REFERENCE_PATH], { chunkBytes: 1, inlineBytes: 0 });
     hasher.cancel();
     await expect(hasher.result()).rejects.toThrow(expect.objectContaining({ name: "AbortError" }));
   });
