@@ -3,7 +3,7 @@
  * bin/numgate.js run. Start-up time is measured by `npm run bench`, not asserted here.
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -11,7 +11,7 @@ import { NumgateError } from "../../src/errors/numgate-error.ts";
 import { readReport } from "../../src/report/json.ts";
 import { GateSpecSchema } from "../../src/spec/gate-spec.ts";
 import { loadYamlFile, SpecError } from "../../src/spec/yaml.ts";
-import { REPO } from "../helpers/cli.ts";
+import { MAIN, REPO, TSX_CLI } from "../helpers/cli.ts";
 
 const packageVersion = (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { version: string }).version;
 
@@ -36,6 +36,27 @@ describe("the built CLI", () => {
     const r = numgate("bin/numgate.js", "--version");
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe(packageVersion);
+  });
+
+  it("the bundle is ASCII (the loader reads it as latin1), and renders non-ASCII text as the sources do", () => {
+    const bundle = readdirSync(join(REPO, "dist", "cli")).find((f) => f.endsWith(".cjs"));
+    expect(bundle).toBeDefined();
+    const bytes = readFileSync(join(REPO, "dist", "cli", bundle ?? ""));
+    expect(bytes.findIndex((b) => b > 0x7f), "first non-ASCII byte of the bundle").toBe(-1);
+    // A recorded report whose HTML has em dashes (html`—`, escaped as \u2014 in the bundle).
+    const out = mkdtempSync(join(tmpdir(), "numgate-ascii-"));
+    try {
+      const report = join(REPO, "tests", "fixtures", "report", "recorded-report.json");
+      const built = spawnSync(process.execPath, [join(REPO, "dist", "cli", "main.js"), "render", report, "--out", join(out, "built")], { cwd: REPO, encoding: "utf8", timeout: 60_000 });
+      expect(built.status, built.stderr).toBe(0);
+      const sources = spawnSync(process.execPath, [TSX_CLI, MAIN, "render", report, "--out", join(out, "sources")], { cwd: REPO, encoding: "utf8", timeout: 60_000 });
+      expect(sources.status, sources.stderr).toBe(0);
+      const html = readFileSync(join(out, "built", "report.html"), "utf8");
+      expect(html).toContain("\u2014");
+      expect(html).toBe(readFileSync(join(out, "sources", "report.html"), "utf8"));
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it("--help still lists every command", () => {
