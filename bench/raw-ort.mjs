@@ -61,7 +61,10 @@ const manifest = JSON.parse(readFileSync(join(ORACLE, "manifest.json"), "utf8"))
 const { num_layers: L, num_kv_heads: kvHeads, head_dim: headDim, hidden_size: H, deepstack_levels: K } = manifest.text;
 const imageTokenId = manifest.tokens.image_token_id;
 
-// The options of src/backends/onnx/onnx-backend.ts.
+// onnxruntime's environment as numgate sets it up (src/backends/onnx/runner.ts): telemetry off
+// unless ORT_DISABLE_TELEMETRY is set (bench/startup.ts also times this script with it left on).
+process.env.ORT_DISABLE_TELEMETRY ??= "1";
+// The options of src/backends/onnx/runner.ts.
 const threads = Number(process.env.RAW_ORT_THREADS ?? 1);
 const sessionOptions = { executionProviders: ["cpu"], graphOptimizationLevel: "all", intraOpNumThreads: threads, interOpNumThreads: 1 };
 const seconds = { load: 0, vision: 0, prefill: 0, isolated: 0, seeded: 0, teacher: 0, greedy: 0 };

@@ -40,13 +40,13 @@ export interface Timing {
 }
 
 /** Wall and CPU seconds of `node <args>` from spawn to exit; throws unless it exits 0. */
-function timeNode(args: readonly string[]): Promise<Timing> {
-  return timeProcess(process.execPath, args);
+function timeNode(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<Timing> {
+  return timeProcess(process.execPath, args, [0], env);
 }
 
 /** Wall and CPU seconds of `command <args>` from spawn to exit; throws unless it exits with one of `ok`. */
-export function timeProcess(command: string, args: readonly string[], ok: readonly number[] = [0]): Promise<Timing> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1" };
+export function timeProcess(command: string, args: readonly string[], ok: readonly number[] = [0], extraEnv: NodeJS.ProcessEnv = {}): Promise<Timing> {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: "1", ...extraEnv };
   // A gate run under GitHub Actions would also write annotations and a job summary.
   delete env["GITHUB_ACTIONS"];
   delete env["GITHUB_STEP_SUMMARY"];
@@ -94,6 +94,7 @@ export async function run(): Promise<void> {
 
     const gate: Timing[] = [];
     const raw: Timing[] = [];
+    const rawTelemetry: Timing[] = [];
     const version: Timing[] = [];
     for (let i = 0; i < pairs; i++) {
       // Alternate which goes first, so neither always runs right after the other.
@@ -105,6 +106,9 @@ export async function run(): Promise<void> {
         gate.push(await timeNode(gateArgs));
       }
       version.push(await timeNode([NUMGATE, "--version"]));
+      // Not in the ratio: numgate turns onnxruntime's telemetry off and so does the raw script
+      // (they compare like with like); a plain script left at onnxruntime's default pays this.
+      rawTelemetry.push(await timeNode([RAW_ORT], { ORT_DISABLE_TELEMETRY: "0" }));
     }
     const wall = (ts: readonly Timing[]) => ts.map((t) => t.wall);
     const cpu = (ts: readonly Timing[]) => ts.flatMap((t) => (t.cpu === undefined ? [] : [t.cpu]));
@@ -117,6 +121,7 @@ export async function run(): Promise<void> {
     console.log(`whole processes (${pairs} alternating pairs after a warm-up; each child spawned by node ${process.version})`);
     console.log(row("numgate gate qwen3-vl-tiny (fp32, dist/)", gate));
     console.log(row("raw onnxruntime-node script, same passes", raw));
+    console.log(row("  the same, onnxruntime's telemetry left on", rawTelemetry));
     console.log(row("numgate --version", version));
     console.log(ratio("", wall(gate), wall(raw)));
     if (hasCpu) console.log(ratio(" (cpu time)", cpu(gate), cpu(raw)));
