@@ -24,7 +24,7 @@ import type { Capability, DecodeRun, ModelSession, PositionsSupport, SeededStep,
 import type { Qwen3VLCandidate, Qwen3VLOracleManifest } from "./manifest.ts";
 import { checkDumpShapes } from "./dump-check.ts";
 import { qwen3vlPositions } from "./positions.ts";
-import { withRuntimePositions } from "./runtime-positions.ts";
+import { withRuntimePositions } from "../runtime-positions.ts";
 
 type Qwen3VLPrompt = Qwen3VLOracleManifest["prompts"][number];
 

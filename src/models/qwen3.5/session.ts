@@ -24,7 +24,7 @@ import type { Capability, DecodeRun, ModelSession, PositionsSupport, SeededStep,
 import { qwen35StateSpecs } from "./state.ts";
 import type { Qwen35Candidate, Qwen35OracleManifest } from "./manifest.ts";
 import { qwen35Positions } from "./positions.ts";
-import { withRuntimePositions } from "../qwen3-vl/runtime-positions.ts";
+import { withRuntimePositions } from "../runtime-positions.ts";
 
 type Qwen35Prompt = Qwen35OracleManifest["prompts"][number];
 

@@ -3,9 +3,9 @@
  * off the position-id feeds it gave its decoder during its own generate(): the first feed is the
  * prefill, feed k the decode step at cache index S + k - 1.
  */
-import type { Backend, GenerateResult } from "../../backends/backend.ts";
-import { NumgateError } from "../../errors/numgate-error.ts";
-import type { HostPositions, PortedPositions, PositionsSupport } from "../session.ts";
+import type { Backend, GenerateResult } from "../backends/backend.ts";
+import { NumgateError } from "../errors/numgate-error.ts";
+import type { HostPositions, PortedPositions, PositionsSupport } from "./session.ts";
 
 type Feed = GenerateResult["positionFeeds"][number];
 
