@@ -4,26 +4,11 @@
  * host-set shift), and the interleaved section layout the rotary tables must follow.
  */
 import type { OracleDump } from "../../oracle/oracle.ts";
-import { decodePosition, engineDecodePosition, enginePrefillPositions, hostShiftFor, mropeFrequencyPlanes, ropeInvFreq, type HostShift } from "../../rope/index.ts";
-import type { HostPositions, PortedPositions, PositionsSupport } from "../session.ts";
+import { engineDecodePosition, enginePrefillPositions, hostShiftFor, type HostShift } from "../../rope/index.ts";
+import { mropePositions } from "../mrope-positions.ts";
+import type { HostPositions, PositionsSupport } from "../session.ts";
 import type { Qwen3VLOracleManifest, Qwen3VLRuntime } from "./manifest.ts";
-import { ropeIndexOfDump, type RopeIndexManifest } from "./rope-index.ts";
-
-const PLANE_INDEX = { T: 0, H: 1, W: 2 } as const;
-
-export function portPositions(m: RopeIndexManifest, dump: OracleDump): PortedPositions {
-  const r = ropeIndexOfDump(m, dump);
-  return {
-    batch: r.batchSize,
-    seqLen: r.seqLen,
-    positionIds: r.positionIds,
-    deltas: [...r.mropePositionDeltas],
-    decodeAt: (row, step) => {
-      const p = decodePosition(r, row, step);
-      return [p, p, p];
-    },
-  };
-}
+import { portPositions, ropeIndexHostPositions } from "./rope-index.ts";
 
 export function hostPositions(m: Qwen3VLOracleManifest, dump: OracleDump, rt: Qwen3VLRuntime): HostPositions {
   const ids = dump.get("inputs.input_ids").toNumbers();
@@ -48,33 +33,14 @@ export function hostPositions(m: Qwen3VLOracleManifest, dump: OracleDump, rt: Qw
     };
     return { source: rt.positions, expressible: true, positions: pre.positions, decodeAt };
   }
-  const r = ropeIndexOfDump(m, dump);
   // text_shift_bias models a host-set engine parameter; a host that calls get_rope_index has none.
-  const delta = r.mropePositionDeltas[0] ?? 0;
-  const decodeAt = (c: number): number[] => (rt.decode_positions === "cache-index" ? cacheIndexDecode(c) : [c + delta, c + delta, c + delta]);
-  return { source: rt.positions, expressible: true, positions: r.positionIds, decodeAt };
+  return ropeIndexHostPositions(m, dump, rt.positions, rt.decode_positions);
 }
 
 export function qwen3vlPositions(m: Qwen3VLOracleManifest, rt: Qwen3VLRuntime, dumpOf: (prompt: string) => OracleDump): PositionsSupport {
-  const t = m.text;
-  const style = t.mrope_interleaved ? "interleaved" : "chunked";
-  const memo = new Map<string, HostPositions>();
-  return {
-    planes: ["t", "h", "w"],
-    port: (dump) => portPositions(m, dump),
-    host: (prompt) => {
-      let p = memo.get(prompt);
-      if (p === undefined) {
-        p = hostPositions(m, dumpOf(prompt), rt);
-        memo.set(prompt, p);
-      }
-      return p;
-    },
-    rotary: {
-      width: t.head_dim,
-      planeOfFrequency: mropeFrequencyPlanes(t.mrope_section, t.head_dim, style).map((p) => PLANE_INDEX[p]),
-      invFreq: [...ropeInvFreq(t.rope_theta, t.head_dim)],
-      description: `${style} sections ${JSON.stringify(t.mrope_section)}`,
-    },
-  };
+  return mropePositions(
+    { ...m.text, width: m.text.head_dim },
+    (dump) => portPositions(m, dump),
+    (prompt) => hostPositions(m, dumpOf(prompt), rt),
+  );
 }
