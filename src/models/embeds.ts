@@ -1,12 +1,14 @@
 /**
- * Token embeddings from a candidate's backend, held to the oracle's hidden width before a session
- * builds anything on them. A wrong width would otherwise turn into a fractional sequence length
- * ("invalid shape [1,13.2,64]") with no file or field.
+ * A prompt's input embeddings: token embeddings from a candidate's backend, held to the oracle's
+ * hidden width before a session builds anything on them (a wrong width would otherwise turn into a
+ * fractional sequence length, "invalid shape [1,13.2,64]", with no file or field), and the
+ * candidate's image rows spliced in where the image tokens stand.
  */
 import { relative } from "node:path";
 import type { Backend } from "../backends/backend.ts";
 import { NumgateError } from "../errors/numgate-error.ts";
 import type { Oracle } from "../oracle/oracle.ts";
+import type { Tensor } from "../tensor/tensor.ts";
 
 export async function embedTokens(backend: Backend, ids: readonly number[], hidden: number, oracle: Pick<Oracle, "manifestPath">): Promise<Float32Array> {
   const e = await backend.embed(ids);
@@ -18,4 +20,20 @@ export async function embedTokens(backend: Backend, ids: readonly number[], hidd
     );
   }
   return e;
+}
+
+/**
+ * The tower's merged image rows ([n, H], in image order) written over the embeddings of the
+ * prompt's image tokens, in place; returns the rows they filled. A tower that gives another
+ * number of rows than the prompt has image tokens is the candidate's error.
+ */
+export function spliceImageRows(inputsEmbeds: Float32Array, ids: readonly number[], imageTokenId: number, imageRows: Tensor, hidden: number, prompt: string): number[] {
+  const slots = ids.flatMap((t, i) => (t === imageTokenId ? [i] : []));
+  const rows = imageRows.shape[0] ?? 0;
+  if (rows !== slots.length) {
+    throw new NumgateError("candidate_invalid", `vision tower returned ${rows} image embeddings but prompt "${prompt}" has ${slots.length} image tokens`, { field: "image_embeds" });
+  }
+  const src = imageRows.toFloat32();
+  slots.forEach((pos, r) => inputsEmbeds.set(src.subarray(r * hidden, (r + 1) * hidden), pos * hidden));
+  return slots;
 }

@@ -55,6 +55,14 @@ describe.each(families)("$family.name session: the prefill state is handed to th
     expect(prefills()).toBe(1);
   });
 
+  it("runs of another length are their own: a rung asking for more steps than a kept run gets them", async () => {
+    const { session, prompt } = open();
+    expect((await session.teacherForced(prompt, 4)).logits).toHaveLength(4);
+    expect((await session.teacherForced(prompt, 6)).logits).toHaveLength(6);
+    expect((await session.greedy(prompt, 4)).logits).toHaveLength(4);
+    expect((await session.greedy(prompt, 6)).logits).toHaveLength(6);
+  });
+
   it("not kept by the last rung that decodes: a second rollout in that rung runs the prefill again", async () => {
     const { session, retain, prefills, prompt } = open();
     retain(reads("decode", "greedy"), reads());
