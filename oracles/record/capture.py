@@ -68,33 +68,101 @@ def margins(logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     return top.indices[:, 0], (top.values[:, 0] - top.values[:, 1])
 
 
-@torch.no_grad()
-def record_prompt(model, cfg, prompt: dict, device) -> tuple[dict[str, torch.Tensor], dict]:
-    """prompt: {name, input_ids (list), pixel_values (tensor|None), image_grid_thw (list|None)}."""
-    lm = model.model.language_model
-    n_layers = len(lm.layers)
+def token_types(cfg, ids: list[int]) -> list[int]:
+    return [1 if t == cfg.image_token_id else 2 if t == cfg.video_token_id else 0 for t in ids]
+
+
+def full_forward(model, ids, tt, mm, **kw):
+    # The model caches the rope deltas of its last call (generate() reads them); every recorded call
+    # starts without them, as a freshly loaded model would.
+    model.model.rope_deltas = None
+    return model(input_ids=ids, mm_token_type_ids=tt, use_cache=False, **mm, **kw)
+
+
+def prompt_inputs(cfg, prompt: dict, device):
+    """prompt: {name, input_ids (list), pixel_values (tensor|None), image_grid_thw (list|None)}.
+    Returns the model inputs (ids, tt, mm) and the dump and manifest entry started with them."""
     ids = torch.tensor([prompt["input_ids"]], dtype=torch.long, device=device)
-    tt = torch.tensor([[1 if t == cfg.image_token_id else 2 if t == cfg.video_token_id else 0 for t in prompt["input_ids"]]],
-                      dtype=torch.long, device=device)
+    tt = torch.tensor([token_types(cfg, prompt["input_ids"])], dtype=torch.long, device=device)
     mm = {}
     if prompt.get("pixel_values") is not None:
         mm = {"pixel_values": prompt["pixel_values"].to(device),
               "image_grid_thw": torch.tensor(prompt["image_grid_thw"], dtype=torch.long, device=device)}
-    S = ids.shape[1]
     t: dict[str, torch.Tensor] = {"inputs.input_ids": ids.cpu(), "inputs.mm_token_type_ids": tt.cpu()}
     if mm:
         t["inputs.pixel_values"] = mm["pixel_values"].float().cpu()
         t["inputs.image_grid_thw"] = mm["image_grid_thw"].cpu()
-    meta: dict = {"name": prompt["name"], "kind": "multimodal" if mm else "text", "sequence_length": S,
+    meta: dict = {"name": prompt["name"], "kind": "multimodal" if mm else "text", "sequence_length": ids.shape[1],
                   "image_tokens": int((tt == 1).sum().item())}
+    return ids, tt, mm, t, meta
 
-    # get_rope_index as transformers computes it for this prompt.
+
+def rope_index(model, ids, tt, mm, t: dict, meta: dict) -> torch.Tensor:
+    """get_rope_index as transformers computes it for this prompt (returned, and recorded)."""
     model.model.rope_deltas = None
     pos_ref, delta = model.model.get_rope_index(ids, mm_token_type_ids=tt, image_grid_thw=mm.get("image_grid_thw"),
                                                  attention_mask=None)
     t["positions.get_rope_index"] = pos_ref.cpu().long()
     t["positions.rope_delta"] = delta.cpu().long().reshape(1, 1)
     meta["rope_delta"] = int(delta.reshape(-1)[0].item())
+    return pos_ref
+
+
+def hooked_prefill(model, ids, tt, mm, pos_ref, t: dict, meta: dict, **kw):
+    """The reference prefill, one full forward without a cache, with the rotary and layer hooks on.
+    Records the positions the rotary module received and layer 0's input; returns the output and
+    the LayerCapture for the family to read its layers from."""
+    lm = model.model.language_model
+    rot = RotaryCapture(lm.rotary_emb)
+    cap = LayerCapture(lm)
+    out = full_forward(model, ids, tt, mm, **kw)
+    rot.close()
+    cap.close()
+    assert len(rot.calls) == 1, f"expected one rotary call in prefill, got {len(rot.calls)}"
+    t["positions.prefill"] = rot.calls[0]
+    meta["prefill_positions_equal_get_rope_index"] = bool(torch.equal(rot.calls[0], pos_ref.cpu().long()))
+    t["decoder.inputs_embeds"] = cap.ins[0][0]
+    return out, cap
+
+
+def generate_greedy(model, ids, tt, mm):
+    """GREEDY_STEPS tokens through transformers' own generate() (the KV-cached path), hooked.
+    Returns the tokens, their logits, and the positions the rotary module received at the prefill
+    and at each decode step ([3, 1, steps])."""
+    from transformers import GenerationConfig
+    gc = GenerationConfig(max_new_tokens=GREEDY_STEPS, min_new_tokens=GREEDY_STEPS, do_sample=False,
+                          pad_token_id=0, bos_token_id=1, eos_token_id=None)
+    rot = RotaryCapture(model.model.language_model.rotary_emb)
+    model.model.rope_deltas = None
+    gen = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), mm_token_type_ids=tt,
+                         generation_config=gc, output_logits=True, return_dict_in_generate=True, **mm)
+    rot.close()
+    tokens = gen.sequences[0, ids.shape[1]:].cpu().long()
+    logits = torch.stack([l[0] for l in gen.logits]).float().cpu()
+    decode = torch.cat([c.reshape(3, 1, -1) for c in rot.calls[1:]], dim=2)
+    return tokens, logits, rot.calls[0], decode
+
+
+def teacher_forced(model, ids, tt, mm, tokens: torch.Tensor, t: dict, meta: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    """One full forward over prompt + the first 15 greedy tokens; returns its logits rows that
+    predict greedy[0..15] and their top-2 margins."""
+    S, device = ids.shape[1], ids.device
+    tf_ids = torch.cat([ids, tokens[:TEACHER_STEPS - 1].to(device).view(1, -1)], dim=1)
+    tf_tt = torch.cat([tt, torch.zeros(1, TEACHER_STEPS - 1, dtype=tt.dtype, device=device)], dim=1)
+    tf_logits = full_forward(model, tf_ids, tf_tt, mm).logits[0, S - 1:S - 1 + TEACHER_STEPS].float().cpu()
+    tf_top1, tf_margin = margins(tf_logits)
+    t["teacher.tokens"] = tokens[:TEACHER_STEPS].long().clone()
+    t["teacher.logits"] = tf_logits
+    t["teacher.margins"] = tf_margin.float()
+    meta["teacher_top1_equals_greedy"] = bool(torch.equal(tf_top1, tokens[:TEACHER_STEPS]))
+    return tf_logits, tf_margin
+
+
+@torch.no_grad()
+def record_prompt(model, cfg, prompt: dict, device) -> tuple[dict[str, torch.Tensor], dict]:
+    n_layers = len(model.model.language_model.layers)
+    ids, tt, mm, t, meta = prompt_inputs(cfg, prompt, device)
+    pos_ref = rope_index(model, ids, tt, mm, t, meta)
 
     # Vision: merged embeds and every DeepStack feature.
     if mm:
@@ -105,17 +173,7 @@ def record_prompt(model, cfg, prompt: dict, device) -> tuple[dict[str, torch.Ten
             t[f"vision.deepstack.{k}"] = f.float().cpu()
         meta["deepstack_levels"] = len(vout.deepstack_features)
 
-    # Prefill forward with hooks.
-    rot = RotaryCapture(lm.rotary_emb)
-    cap = LayerCapture(lm)
-    model.model.rope_deltas = None
-    out = model(input_ids=ids, mm_token_type_ids=tt, use_cache=False, output_hidden_states=True, **mm)
-    rot.close()
-    cap.close()
-    assert len(rot.calls) == 1, f"expected one rotary call in prefill, got {len(rot.calls)}"
-    t["positions.prefill"] = rot.calls[0]
-    meta["prefill_positions_equal_get_rope_index"] = bool(torch.equal(rot.calls[0], pos_ref.cpu().long()))
-    t["decoder.inputs_embeds"] = cap.ins[0][0]
+    out, cap = hooked_prefill(model, ids, tt, mm, pos_ref, t, meta, output_hidden_states=True)
     for i in range(n_layers):
         t[f"decoder.layer_out.{i}"] = cap.outs[i][0]
         t[f"decoder.hidden.{i}"] = cap.ins[i + 1][0]
@@ -138,39 +196,18 @@ def record_prompt(model, cfg, prompt: dict, device) -> tuple[dict[str, torch.Ten
     t["cache.values"] = torch.stack([layer.values for layer in cached.layers]).float().cpu()
 
     # Greedy rollout with the KV cache, through transformers' own generate().
-    from transformers import GenerationConfig
-    gc = GenerationConfig(max_new_tokens=GREEDY_STEPS, min_new_tokens=GREEDY_STEPS, do_sample=False,
-                          pad_token_id=0, bos_token_id=1, eos_token_id=None)
-    rot = RotaryCapture(lm.rotary_emb)
-    model.model.rope_deltas = None
-    gen = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), mm_token_type_ids=tt,
-                         generation_config=gc, output_logits=True, return_dict_in_generate=True, **mm)
-    rot.close()
-    tokens = gen.sequences[0, S:].cpu()
+    tokens, glogits, prefill_pos, dec = generate_greedy(model, ids, tt, mm)
     assert tokens.numel() == GREEDY_STEPS, f"generate returned {tokens.numel()} tokens"
-    glogits = torch.stack([l[0] for l in gen.logits]).float().cpu()
     top1, gmargin = margins(glogits)
     assert torch.equal(top1, tokens), "generate's tokens are not the argmax of its logits"
-    t["greedy.tokens"] = tokens.long()
+    t["greedy.tokens"] = tokens
     t["greedy.margins"] = gmargin.float()
     t["greedy.logits"] = glogits[:TEACHER_STEPS].clone()
-    # Decode positions: every rotary call after the prefill feeds one greedy token.
-    assert torch.equal(rot.calls[0], t["positions.prefill"]), "generate's prefill positions differ from forward's"
-    dec = torch.cat([c.reshape(3, 1, -1) for c in rot.calls[1:]], dim=2)
+    assert torch.equal(prefill_pos, t["positions.prefill"]), "generate's prefill positions differ from forward's"
     t["positions.decode"] = dec
     meta["decode_steps_recorded"] = int(dec.shape[2])
 
-    # Teacher-forced: one full forward over prompt + the first 15 greedy tokens.
-    tf_ids = torch.cat([ids, tokens[:TEACHER_STEPS - 1].to(device).view(1, -1)], dim=1)
-    tf_tt = torch.cat([tt, torch.zeros(1, TEACHER_STEPS - 1, dtype=tt.dtype, device=device)], dim=1)
-    model.model.rope_deltas = None
-    tf_out = model(input_ids=tf_ids, mm_token_type_ids=tf_tt, use_cache=False, **mm)
-    tf_logits = tf_out.logits[0, S - 1:S - 1 + TEACHER_STEPS].float().cpu()
-    tf_top1, tf_margin = margins(tf_logits)
-    t["teacher.tokens"] = tokens[:TEACHER_STEPS].long().clone()
-    t["teacher.logits"] = tf_logits
-    t["teacher.margins"] = tf_margin.float()
-    meta["teacher_top1_equals_greedy"] = bool(torch.equal(tf_top1, tokens[:TEACHER_STEPS]))
+    tf_logits, tf_margin = teacher_forced(model, ids, tt, mm, tokens, t, meta)
     meta["cache_vs_full_forward_max_abs_logit_diff"] = float((tf_logits - glogits[:TEACHER_STEPS]).abs().max().item())
 
     meta["greedy_tokens"] = [int(x) for x in tokens.tolist()]

@@ -16,6 +16,8 @@ import random
 
 import torch
 
+from capture import token_types
+
 PAD, BOS, COLOURS, COUNT, COLON = 0, 1, 2, 3, 4
 COLOUR_BASE, NUMBER_BASE, MAX_NUMBER = 10, 100, 299
 COLOUR_NAMES = ["red", "green", "blue", "yellow", "white", "black"]
@@ -86,10 +88,6 @@ def text_prompt(start: int) -> tuple[list[int], list[int]]:
     prompt = [BOS, COUNT, NUMBER_BASE + start, COLON]
     answer = [NUMBER_BASE + start + i for i in range(ANSWER_LEN)]
     return prompt, answer
-
-
-def token_types(cfg, ids: list[int]) -> list[int]:
-    return [1 if t == cfg.image_token_id else 2 if t == cfg.video_token_id else 0 for t in ids]
 
 
 def noisy(rng: random.Random, answer: list[int], p: float) -> list[int]:
