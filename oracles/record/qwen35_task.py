@@ -9,7 +9,6 @@ own code.
 """
 from __future__ import annotations
 
-import math
 import random
 
 import torch
@@ -39,42 +38,15 @@ def sample_text_batch(rng: random.Random, batch: int, device, noise: float = tt.
 
 
 def train(model, cfg, steps: int, seed: int, device, log=print, batch: int = 32) -> dict:
-    """tiny_task.train's recipe (AdamW 3e-3, warmup, cosine), multimodal and text batches alternating."""
-    rng = random.Random(seed + 1)
-    model.train()
-    opt = torch.optim.AdamW(model.parameters(), lr=3e-3, betas=(0.9, 0.98), weight_decay=0.0)
-    warmup = max(1, steps // 20)
+    """tiny_task's recipe, multimodal and text batches alternating, through qwen35_gdn's fast rule."""
+    def sample(rng: random.Random, step: int):
+        multimodal = step % 2 == 0
+        if multimodal:
+            b, n_prompt = tt.sample_batch(cfg, rng, batch, True, device)
+        else:
+            b, n_prompt = sample_text_batch(rng, batch, device)
+        return (b, n_prompt, {"multimodal": multimodal, "prompt_tokens": n_prompt},
+                "mm" if multimodal else f"text S={n_prompt}")
 
-    def lr_at(step: int) -> float:
-        if step < warmup:
-            return (step + 1) / warmup
-        t = (step - warmup) / max(1, steps - warmup)
-        return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t))
-
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
-    last: dict = {}
     with qwen35_gdn.fast_training_rule():
-        for step in range(steps):
-            multimodal = step % 2 == 0
-            if multimodal:
-                b, n_prompt = tt.sample_batch(cfg, rng, batch, True, device)
-            else:
-                b, n_prompt = sample_text_batch(rng, batch, device)
-            ids = b["input_ids"]
-            model.model.rope_deltas = None
-            out = model(**b, use_cache=False)
-            logits = out.logits[:, n_prompt - 1:-1].float()
-            target = ids[:, n_prompt:]
-            loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            sched.step()
-            if step % 50 == 0 or step == steps - 1:
-                acc = (logits.argmax(-1) == target).float().mean().item()
-                last = {"step": step, "loss": loss.item(), "acc": acc, "multimodal": multimodal, "prompt_tokens": n_prompt}
-                log(f"train step {step:5d} loss {loss.item():.4f} acc {acc:.3f} ({'mm' if multimodal else f'text S={n_prompt}'})")
-    model.eval()
-    model.model.rope_deltas = None
-    return last
+        return tt.fit(model, steps, seed, sample, log, log_every=50)

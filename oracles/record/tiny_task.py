@@ -133,8 +133,10 @@ def sample_batch(cfg, rng: random.Random, batch: int, multimodal: bool, device, 
     return out, n_prompt
 
 
-def train(model, cfg, steps: int, seed: int, device, log=print) -> dict:
-    """Teacher-forced cross-entropy on the answer tokens; multimodal and text batches alternate."""
+def fit(model, steps: int, seed: int, sample, log=print, log_every: int = 100) -> dict:
+    """Teacher-forced cross-entropy on the answer tokens, AdamW 3e-3 with a 5% warmup then a cosine
+    down to a tenth; both families train by it. sample(rng, step) returns the batch, its prompt
+    length, the fields a logged step's record keeps, and the batch's name in the log line."""
     rng = random.Random(seed + 1)
     model.train()
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3, betas=(0.9, 0.98), weight_decay=0.0)
@@ -147,10 +149,9 @@ def train(model, cfg, steps: int, seed: int, device, log=print) -> dict:
         return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t))
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
-    last = {}
+    last: dict = {}
     for step in range(steps):
-        multimodal = step % 3 != 2
-        batch, n_prompt = sample_batch(cfg, rng, 48, multimodal, device)
+        batch, n_prompt, info, label = sample(rng, step)
         ids = batch["input_ids"]
         model.model.rope_deltas = None
         out = model(**batch, use_cache=False)
@@ -162,10 +163,20 @@ def train(model, cfg, steps: int, seed: int, device, log=print) -> dict:
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         sched.step()
-        if step % 100 == 0 or step == steps - 1:
+        if step % log_every == 0 or step == steps - 1:
             acc = (logits.argmax(-1) == target).float().mean().item()
-            last = {"step": step, "loss": loss.item(), "acc": acc, "multimodal": multimodal}
-            log(f"train step {step:5d} loss {loss.item():.4f} acc {acc:.3f} ({'mm' if multimodal else 'text'})")
+            last = {"step": step, "loss": loss.item(), "acc": acc, **info}
+            log(f"train step {step:5d} loss {loss.item():.4f} acc {acc:.3f} ({label})")
     model.eval()
     model.model.rope_deltas = None
     return last
+
+
+def train(model, cfg, steps: int, seed: int, device, log=print) -> dict:
+    """Two multimodal batches of 48, then one text batch."""
+    def sample(rng: random.Random, step: int):
+        multimodal = step % 3 != 2
+        batch, n_prompt = sample_batch(cfg, rng, 48, multimodal, device)
+        return batch, n_prompt, {"multimodal": multimodal}, "mm" if multimodal else "text"
+
+    return fit(model, steps, seed, sample, log)
