@@ -46,23 +46,28 @@ def save_st(path: str, tensors: dict[str, torch.Tensor], meta: dict[str, str]) -
     save_file({k: v.contiguous() for k, v in sorted(tensors.items())}, path, metadata=meta)
 
 
-def build_from_config(config_path: str, seed: int, device: str = "cpu"):
-    from transformers import Qwen3VLConfig, Qwen3VLForConditionalGeneration
+def build_from_config(config_path: str, seed: int, device: str = "cpu", config_class=None, model_class=None):
+    """A randomly initialised model of the config file, in fp32 with eager attention; Qwen3-VL
+    unless the family passes its own classes."""
+    if config_class is None:
+        from transformers import Qwen3VLConfig as config_class, Qwen3VLForConditionalGeneration as model_class
     with open(config_path) as f:
         raw = json.load(f)
     raw.pop("model_type", None)
     raw.pop("_numgate", None)  # provenance notes of the real-size configs, not a config key
     torch.manual_seed(seed)
-    cfg = Qwen3VLConfig(**raw)
+    cfg = config_class(**raw)
     with torch.device(device):
-        model = Qwen3VLForConditionalGeneration._from_config(cfg, attn_implementation="eager", dtype=torch.float32)
+        model = model_class._from_config(cfg, attn_implementation="eager", dtype=torch.float32)
     return model.to("cpu"), raw
 
 
-def build_from_hf(hf_id: str):
-    """A real checkpoint (a hub id or a local folder), in fp32 with eager attention."""
-    from transformers import Qwen3VLForConditionalGeneration
-    model = Qwen3VLForConditionalGeneration.from_pretrained(hf_id, dtype=torch.float32, attn_implementation="eager")
+def build_from_hf(hf_id: str, model_class=None):
+    """A real checkpoint (a hub id or a local folder), in fp32 with eager attention; Qwen3-VL
+    unless the family passes its own class."""
+    if model_class is None:
+        from transformers import Qwen3VLForConditionalGeneration as model_class
+    model = model_class.from_pretrained(hf_id, dtype=torch.float32, attn_implementation="eager")
     return model, model.config.to_dict()
 
 
@@ -186,9 +191,10 @@ def render_tokens(names: list[str], ids: list[int]) -> str:
     return " ".join(parts)
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--config")
+def recorder_args(doc: str, config_required: bool = False) -> argparse.ArgumentParser:
+    """The arguments every family's recorder takes; a family adds its own after them."""
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--config", required=config_required)
     ap.add_argument("--hf-id")
     ap.add_argument("--image")
     ap.add_argument("--prompt", default="Describe the image.")
@@ -197,6 +203,75 @@ def main() -> None:
     ap.add_argument("--weights")
     ap.add_argument("--name", required=True)
     ap.add_argument("--out", required=True)
+    return ap
+
+
+def oracle_prompts(args, cfg, tiny_prompts) -> tuple[list[dict], object, list[str] | None]:
+    """The checkpoint's own processor and chat template for --hf-id, else the family's
+    `tiny_prompts(cfg, seed)` in the tiny vocab. Returns the prompts, how to render token ids, and
+    the tiny vocab's token names (None for a checkpoint)."""
+    if args.hf_id:
+        prompts, render = hf_prompts(args.hf_id, args.image, args.prompt)
+        return prompts, render, None
+    names = tiny_task.token_names(cfg.text_config.vocab_size, cfg.image_token_id, cfg.video_token_id,
+                                  cfg.vision_start_token_id, cfg.vision_end_token_id)
+    return tiny_prompts(cfg, args.seed), lambda ids: render_tokens(names, ids), names
+
+
+def tool_versions() -> dict[str, str]:
+    """What an oracle must say it was recorded with (4.57 and 5.x differ in positions and padding)."""
+    import transformers
+    return {"transformers": transformers.__version__, "torch": torch.__version__.split("+")[0],
+            "python": platform.python_version()}
+
+
+def dump_metadata(name: str, versions: dict[str, str]) -> dict[str, str]:
+    return {"numgate_format": "numgate.oracle/1", "model": name, **versions}
+
+
+def record_left_padded_batch(model, cfg, prompts: list[dict], out: str, st_meta: dict[str, str]) -> dict:
+    """Positions of the first image prompt and the first text prompt left-padded into one batch;
+    writes the dump and returns its positions_batches entry."""
+    mm_prompt = next(p for p in prompts if p["pixel_values"] is not None)
+    text_prompt = next(p for p in prompts if p["pixel_values"] is None)
+    bt, bmeta = capture.record_padded_batch(model, cfg, [mm_prompt, text_prompt], "cpu")
+    bmeta["file"] = "prompts/batch-left-padded.safetensors"
+    save_st(os.path.join(out, bmeta["file"]), bt, st_meta)
+    return bmeta
+
+
+def recorder_entry(script: str, versions: dict[str, str]) -> dict:
+    return {"script": script, **versions, "device": "cpu",
+            "recorded_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def text_dims(tc) -> dict:
+    """The manifest's `text` fields every family has; a family adds its own after them."""
+    return {"num_layers": tc.num_hidden_layers, "hidden_size": tc.hidden_size, "num_heads": tc.num_attention_heads,
+            "num_kv_heads": tc.num_key_value_heads, "head_dim": tc.head_dim, "vocab_size": tc.vocab_size,
+            "rope_theta": float(tc.rope_parameters["rope_theta"])}
+
+
+def vision_dims(vc) -> dict:
+    """The manifest's `vision` fields every family has."""
+    return {"patch_size": vc.patch_size, "temporal_patch_size": vc.temporal_patch_size,
+            "spatial_merge_size": vc.spatial_merge_size, "depth": vc.depth}
+
+
+def tokens_entry(cfg, names: list[str] | None) -> dict:
+    return {"image_token_id": cfg.image_token_id, "video_token_id": cfg.video_token_id,
+            "vision_start_token_id": cfg.vision_start_token_id, "vision_end_token_id": cfg.vision_end_token_id,
+            **({"names": names} if names is not None else {})}
+
+
+def write_manifest(out: str, manifest: dict) -> None:
+    with open(os.path.join(out, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+
+
+def main() -> None:
+    ap = recorder_args(__doc__)
     ap.add_argument("--candidates", nargs="?", const="all", choices=["all", "fp32"],
                     help="also export ONNX candidates: all (healthy builds and planted faults; the default) or fp32 "
                          "(the healthy fp32 build alone, for real-size models)")
@@ -209,7 +284,6 @@ def main() -> None:
     args = ap.parse_args()
     if not args.config and not args.hf_id:
         ap.error("give --config (random init, for fixtures) or --hf-id")
-    import transformers
     t0 = time.time()
     if args.hf_id:
         model, raw_cfg = build_from_hf(args.hf_id)
@@ -225,24 +299,12 @@ def main() -> None:
     if not args.hf_id and not args.no_weights:
         save_fixture_weights(model, raw_cfg, args.out, tied)
 
-    if args.hf_id:
-        prompts, render = hf_prompts(args.hf_id, args.image, args.prompt)
-        names = None
-    else:
-        names = tiny_task.token_names(cfg.text_config.vocab_size, cfg.image_token_id, cfg.video_token_id,
-                                      cfg.vision_start_token_id, cfg.vision_end_token_id)
-        prompts = tiny_prompts(cfg, args.seed)
-        render = lambda ids: render_tokens(names, ids)  # noqa: E731
-    versions = {"transformers": transformers.__version__, "torch": torch.__version__.split("+")[0],
-                "python": platform.python_version()}
-    st_meta = {"numgate_format": "numgate.oracle/1", "model": args.name, **versions}
+    prompts, render, names = oracle_prompts(args, cfg, tiny_prompts)
+    versions = tool_versions()
+    st_meta = dump_metadata(args.name, versions)
     prompt_entries, recorded, _ = record_prompts(prompts, lambda p: capture.record_prompt(model, cfg, p, dev), args.out,
                                                  st_meta, render)
-    mm_prompt = next(p for p in prompts if p["pixel_values"] is not None)
-    text_prompt = next(p for p in prompts if p["pixel_values"] is None)
-    bt, bmeta = capture.record_padded_batch(model, cfg, [mm_prompt, text_prompt], dev)
-    bmeta["file"] = "prompts/batch-left-padded.safetensors"
-    save_st(os.path.join(args.out, bmeta["file"]), bt, st_meta)
+    bmeta = record_left_padded_batch(model, cfg, prompts, args.out, st_meta)
 
     tc = cfg.text_config
     rp = tc.rope_parameters
@@ -258,21 +320,15 @@ def main() -> None:
                     "train_final": train_info,
                     "task": "tiny_task.py: name the colour of each of 2x3 image blocks, then continue a counting run",
                     "label_noise": tiny_task.LABEL_NOISE}),
-        "recorder": {"script": "oracles/record/record.py", **versions, "device": "cpu",
-                     "recorded_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")},
+        "recorder": recorder_entry("oracles/record/record.py", versions),
         "dtype": "float32",
         "attn_implementation": "eager",
-        "text": {"num_layers": tc.num_hidden_layers, "hidden_size": tc.hidden_size, "num_heads": tc.num_attention_heads,
-                 "num_kv_heads": tc.num_key_value_heads, "head_dim": tc.head_dim, "vocab_size": tc.vocab_size,
-                 "rope_theta": float(rp["rope_theta"]), "mrope_section": list(rp.get("mrope_section", [])),
+        "text": {**text_dims(tc), "mrope_section": list(rp.get("mrope_section", [])),
                  "mrope_interleaved": bool(rp.get("mrope_interleaved", True)), "tied_head": bool(tied),
                  "deepstack_levels": len(cfg.vision_config.deepstack_visual_indexes)},
-        "vision": {"patch_size": cfg.vision_config.patch_size, "temporal_patch_size": cfg.vision_config.temporal_patch_size,
-                   "spatial_merge_size": cfg.vision_config.spatial_merge_size, "depth": cfg.vision_config.depth,
+        "vision": {**vision_dims(cfg.vision_config),
                    "deepstack_visual_indexes": list(cfg.vision_config.deepstack_visual_indexes)},
-        "tokens": {"image_token_id": cfg.image_token_id, "video_token_id": cfg.video_token_id,
-                   "vision_start_token_id": cfg.vision_start_token_id, "vision_end_token_id": cfg.vision_end_token_id,
-                   **({"names": names} if names is not None else {})},
+        "tokens": tokens_entry(cfg, names),
         "conventions": {
             "decoder.hidden.i": "residual stream after decoder layer i, DeepStack addition included (what layer i+1 receives)",
             "decoder.layer_out.i": "output of decoder layer module i, before any DeepStack addition",
@@ -284,9 +340,7 @@ def main() -> None:
         "prompts": prompt_entries,
         "positions_batches": [bmeta],
     }
-    with open(os.path.join(args.out, "manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=2)
-        f.write("\n")
+    write_manifest(args.out, manifest)
     log(f"oracle written to {args.out} in {time.time() - t0:.1f}s")
 
     if args.candidates == "all":

@@ -16,17 +16,11 @@ A real checkpoint (hub id or local folder; the config file only names the archit
 """
 from __future__ import annotations
 
-import argparse
-import datetime
 import inspect
-import json
 import os
-import platform
 import random
 import sys
 import time
-
-import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -34,20 +28,15 @@ sys.path.insert(0, HERE)
 import qwen35_capture  # noqa: E402
 import qwen35_gdn  # noqa: E402
 import qwen35_task  # noqa: E402
+import record  # noqa: E402
 import tiny_task  # noqa: E402
-from record import hf_prompts, image_prompts, log, ready_model, record_prompts, render_tokens, save_fixture_weights, save_st  # noqa: E402
+from record import image_prompts, log, ready_model, record_prompts, save_fixture_weights  # noqa: E402
 
 
 def build_from_config(config_path: str, seed: int):
     from transformers import Qwen3_5Config, Qwen3_5ForConditionalGeneration
-    with open(config_path) as f:
-        raw = json.load(f)
-    raw.pop("model_type", None)
-    raw.pop("_numgate", None)
-    torch.manual_seed(seed)
-    model = Qwen3_5ForConditionalGeneration._from_config(Qwen3_5Config(**raw), attn_implementation="eager",
-                                                          dtype=torch.float32)
-    return model, raw
+    return record.build_from_config(config_path, seed, config_class=Qwen3_5Config,
+                                    model_class=Qwen3_5ForConditionalGeneration)
 
 
 def tiny_prompts(cfg, seed: int) -> list[dict]:
@@ -66,24 +55,13 @@ def gdn_chunk_size() -> int:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--config", required=True)
-    ap.add_argument("--hf-id")
-    ap.add_argument("--image")
-    ap.add_argument("--prompt", default="Describe the image.")
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--train-steps", type=int, default=0)
-    ap.add_argument("--weights")
-    ap.add_argument("--name", required=True)
-    ap.add_argument("--out", required=True)
+    ap = record.recorder_args(__doc__, config_required=True)
     ap.add_argument("--candidates", action="store_true")
     args = ap.parse_args()
-    import transformers
     t0 = time.time()
     if args.hf_id:
         from transformers import Qwen3_5ForConditionalGeneration
-        model = Qwen3_5ForConditionalGeneration.from_pretrained(args.hf_id, dtype=torch.float32, attn_implementation="eager")
-        raw_cfg = model.config.to_dict()
+        model, raw_cfg = record.build_from_hf(args.hf_id, Qwen3_5ForConditionalGeneration)
     else:
         model, raw_cfg = build_from_config(args.config, args.seed)
     cfg = model.config
@@ -94,33 +72,19 @@ def main() -> None:
     if not args.hf_id:
         save_fixture_weights(model, raw_cfg, args.out, tied)
 
-    if args.hf_id:
-        prompts, render = hf_prompts(args.hf_id, args.image, args.prompt)
-        names = None
-    else:
-        names = tiny_task.token_names(cfg.text_config.vocab_size, cfg.image_token_id, cfg.video_token_id,
-                                      cfg.vision_start_token_id, cfg.vision_end_token_id)
-        prompts = tiny_prompts(cfg, args.seed)
-        render = lambda ids: render_tokens(names, ids)  # noqa: E731
+    prompts, render, names = record.oracle_prompts(args, cfg, tiny_prompts)
     for p in prompts:
         # The exported graphs take at most MAX_STEP_TOKENS per step (qwen35_gdn.py).
         assert len(p["input_ids"]) + 24 <= qwen35_gdn.MAX_STEP_TOKENS, f"prompt {p['name']} too long for one graph step"
-    versions = {"transformers": transformers.__version__, "torch": torch.__version__.split("+")[0],
-                "python": platform.python_version()}
-    st_meta = {"numgate_format": "numgate.oracle/1", "model": args.name, **versions}
+    versions = record.tool_versions()
+    st_meta = record.dump_metadata(args.name, versions)
     entries, recorded, _ = record_prompts(
         prompts, lambda p: qwen35_capture.record_prompt(model, cfg, p, dev), args.out, st_meta, render,
         detail=lambda meta: (f"; cached vs full max |dlogit| {meta['cache_vs_full_forward_max_abs_logit_diff']:.3g} "
                              f"(cached greedy same: {meta['cached_greedy_equals_full_reforward_greedy']})"))
     batches = []
     try:
-        import capture
-        mm_prompt = next(p for p in prompts if p["pixel_values"] is not None)
-        text_prompt = next(p for p in prompts if p["pixel_values"] is None)
-        bt, bmeta = capture.record_padded_batch(model, cfg, [mm_prompt, text_prompt], dev)
-        bmeta["file"] = "prompts/batch-left-padded.safetensors"
-        save_st(os.path.join(args.out, bmeta["file"]), bt, st_meta)
-        batches.append(bmeta)
+        batches.append(record.record_left_padded_batch(model, cfg, prompts, args.out, st_meta))
     except Exception as e:  # noqa: BLE001 - positions of padded batches are optional evidence
         log(f"left-padded batch not recorded: {type(e).__name__}: {e}")
 
@@ -138,25 +102,18 @@ def main() -> None:
                     "task": "qwen35_task.py: name the colour of each of 2x3 image blocks, then continue a counting run "
                             "(text prompts may already hold up to 80 numbers of the run)",
                     "label_noise": tiny_task.LABEL_NOISE}),
-        "recorder": {"script": "oracles/record/record_qwen35.py", **versions, "device": "cpu",
-                     "recorded_at": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")},
+        "recorder": record.recorder_entry("oracles/record/record_qwen35.py", versions),
         "dtype": "float32",
         "attn_implementation": "eager",
-        "text": {"num_layers": tc.num_hidden_layers, "hidden_size": tc.hidden_size, "num_heads": tc.num_attention_heads,
-                 "num_kv_heads": tc.num_key_value_heads, "head_dim": tc.head_dim, "vocab_size": tc.vocab_size,
-                 "rope_theta": float(rp["rope_theta"]), "partial_rotary_factor": float(rp.get("partial_rotary_factor", 1.0)),
+        "text": {**record.text_dims(tc), "partial_rotary_factor": float(rp.get("partial_rotary_factor", 1.0)),
                  "rotary_dim": rotary_dim, "mrope_section": list(rp.get("mrope_section", [])),
                  "mrope_interleaved": bool(rp.get("mrope_interleaved", True)), "tied_head": bool(tied),
                  "layer_types": list(tc.layer_types), "rms_norm_gain": "1 + w", "attention_output_gate": True,
                  "linear": {"num_key_heads": la.num_k_heads, "num_value_heads": la.num_v_heads, "key_head_dim": la.head_k_dim,
                             "value_head_dim": la.head_v_dim, "conv_kernel": la.conv_kernel_size, "conv_dim": la.conv_dim,
                             "torch_chunk_size": gdn_chunk_size()}},
-        "vision": {"patch_size": cfg.vision_config.patch_size, "temporal_patch_size": cfg.vision_config.temporal_patch_size,
-                   "spatial_merge_size": cfg.vision_config.spatial_merge_size, "depth": cfg.vision_config.depth,
-                   "deepstack": False},
-        "tokens": {"image_token_id": cfg.image_token_id, "video_token_id": cfg.video_token_id,
-                   "vision_start_token_id": cfg.vision_start_token_id, "vision_end_token_id": cfg.vision_end_token_id,
-                   **({"names": names} if names is not None else {})},
+        "vision": {**record.vision_dims(cfg.vision_config), "deepstack": False},
+        "tokens": record.tokens_entry(cfg, names),
         "conventions": {
             "decoder.hidden.i": "output of decoder layer i (no DeepStack in Qwen3.5: also what layer i+1 receives)",
             "cache.i.key / cache.i.value": "full-attention layer i's prefill K/V [1, kv_heads, S, head_dim] (after k_norm and rotary)",
@@ -170,9 +127,7 @@ def main() -> None:
         "prompts": entries,
         "positions_batches": batches,
     }
-    with open(os.path.join(args.out, "manifest.json"), "w") as f:
-        json.dump(manifest, f, indent=2)
-        f.write("\n")
+    record.write_manifest(args.out, manifest)
     log(f"oracle written to {args.out} in {time.time() - t0:.1f}s")
     if args.candidates:
         import qwen35_candidates
