@@ -62,41 +62,55 @@ class ExportCache:
         return self.pk.shape[3]
 
 
-class DecoderWrapper(nn.Module):
-    def __init__(self, model, rope_style: str = "interleaved", deepstack_shift: int = 0, fp16_boundaries: bool = False):
+class ExportedDecoder(nn.Module):
+    """What every family's exported decoder has around its layers, where planted faults go: the
+    untied head, the M-RoPE table from 3-plane positions (inv_freq, the section layout), and the
+    causal mask over past + new tokens."""
+
+    def __init__(self, model, inv_freq: torch.Tensor, section: list[int], rope_style: str, fp16_boundaries: bool):
         super().__init__()
         lm = model.model.language_model
         self.layers = lm.layers
         self.norm = lm.norm
         # The head is untied here on purpose: int8 recipes quantize it separately from the embeddings.
         self.lm_head_weight = nn.Parameter(model.lm_head.weight.detach().clone(), requires_grad=False)
-        self.register_buffer("inv_freq", lm.rotary_emb.inv_freq.detach().float().clone(), persistent=False)
-        section = list(lm.rotary_emb.mrope_section)
-        planes = frequency_planes(section, self.inv_freq.numel(), rope_style)
+        self.register_buffer("inv_freq", inv_freq, persistent=False)
+        planes = frequency_planes(section, inv_freq.numel(), rope_style)
         self.register_buffer("sel_h", torch.tensor([p == 1 for p in planes]), persistent=False)
         self.register_buffer("sel_w", torch.tensor([p == 2 for p in planes]), persistent=False)
-        self.deepstack_shift = deepstack_shift
         self.fp16_boundaries = fp16_boundaries
 
     def rope(self, position_ids):
-        freqs = position_ids[..., None].float() * self.inv_freq  # [3,1,S,F]
+        freqs = position_ids[..., None].float() * self.inv_freq  # [3,B,S,F]
         f = torch.where(self.sel_h, freqs[1], torch.where(self.sel_w, freqs[2], freqs[0]))
         emb = torch.cat([f, f], dim=-1)
         return emb.cos(), emb.sin()
+
+    def begin(self, inputs_embeds, position_ids, past_len):
+        """The residual stream's start, the rotary (cos, sin) and the additive causal mask."""
+        h = inputs_embeds
+        if self.fp16_boundaries:
+            h = h.half().float()
+        S = h.shape[1]
+        cos, sin = self.rope(position_ids)
+        q_idx = torch.arange(S, device=h.device) + past_len
+        k_idx = torch.arange(past_len + S, device=h.device)
+        mask = torch.where(k_idx[None, :] <= q_idx[:, None], 0.0, torch.finfo(torch.float32).min)[None, None]
+        return h, cos, sin, mask
+
+
+class DecoderWrapper(ExportedDecoder):
+    def __init__(self, model, rope_style: str = "interleaved", deepstack_shift: int = 0, fp16_boundaries: bool = False):
+        rotary = model.model.language_model.rotary_emb
+        super().__init__(model, rotary.inv_freq.detach().float().clone(), list(rotary.mrope_section), rope_style,
+                         fp16_boundaries)
+        self.deepstack_shift = deepstack_shift
 
     def forward(self, inputs_embeds, position_ids, deepstack, past_keys, past_values, isolate_layer=None,
                 isolate_input=None):
         # isolate_layer/isolate_input let a gate feed layer k the oracle's input to layer k (isolated
         # error); isolate_layer = -1 runs the model normally.
-        h = inputs_embeds
-        if self.fp16_boundaries:
-            h = h.half().float()
-        S = h.shape[1]
-        P = past_keys.shape[3]
-        cos, sin = self.rope(position_ids)
-        q_idx = torch.arange(S, device=h.device) + P
-        k_idx = torch.arange(P + S, device=h.device)
-        mask = torch.where(k_idx[None, :] <= q_idx[:, None], 0.0, torch.finfo(torch.float32).min)[None, None]
+        h, cos, sin, mask = self.begin(inputs_embeds, position_ids, past_keys.shape[3])
         cache = ExportCache(past_keys, past_values)
         hiddens = []
         K = deepstack.shape[0]

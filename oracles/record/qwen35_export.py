@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import qwen35_gdn
-from export_onnx import frequency_planes, finish_graph, int8_blocks, round_to_fp16  # noqa: F401
+from export_onnx import ExportedDecoder, finish_graph, int8_blocks, round_to_fp16  # noqa: F401
 
 
 def rms(x: torch.Tensor, weight: torch.Tensor, eps: float, plus_one: bool = True) -> torch.Tensor:
@@ -41,39 +41,22 @@ def rotate_half(x):
     return torch.cat((-x[..., h:], x[..., :h]), dim=-1)
 
 
-class DecoderWrapper(nn.Module):
+class DecoderWrapper(ExportedDecoder):
     def __init__(self, model, fp16_boundaries: bool = False, rotary: str = "partial", norm_as_w_layer: int | None = None,
                  drop_conv_state: bool = False, reset_recurrent_state: bool = False):
-        super().__init__()
-        lm = model.model.language_model
         tc = model.config.text_config
-        self.layers = lm.layers
-        self.norm = lm.norm
+        rp = tc.rope_parameters
+        if rotary == "partial":
+            inv = model.model.language_model.rotary_emb.inv_freq.detach().float().clone()
+        else:  # the fault: frequencies over the whole head, and the whole head rotated
+            inv = 1.0 / (float(rp["rope_theta"]) ** (torch.arange(0, tc.head_dim, 2, dtype=torch.float) / tc.head_dim))
+        super().__init__(model, inv, list(rp["mrope_section"]), "interleaved", fp16_boundaries)
         self.types = list(tc.layer_types)
         self.eps = tc.rms_norm_eps
         self.n_heads, self.n_kv, self.hd = tc.num_attention_heads, tc.num_key_value_heads, tc.head_dim
-        # The head is untied here on purpose: int8 recipes quantize it separately from the embeddings.
-        self.lm_head_weight = nn.Parameter(model.lm_head.weight.detach().clone(), requires_grad=False)
-        rp = tc.rope_parameters
-        section = list(rp["mrope_section"])
-        if rotary == "partial":
-            inv = lm.rotary_emb.inv_freq.detach().float().clone()
-        else:  # the fault: frequencies over the whole head, and the whole head rotated
-            inv = 1.0 / (float(rp["rope_theta"]) ** (torch.arange(0, self.hd, 2, dtype=torch.float) / self.hd))
-        planes = frequency_planes(section, inv.numel(), "interleaved")
-        self.register_buffer("inv_freq", inv, persistent=False)
-        self.register_buffer("sel_h", torch.tensor([p == 1 for p in planes]), persistent=False)
-        self.register_buffer("sel_w", torch.tensor([p == 2 for p in planes]), persistent=False)
-        self.fp16_boundaries = fp16_boundaries
         self.norm_as_w_layer = norm_as_w_layer
         self.drop_conv_state = drop_conv_state
         self.reset_recurrent_state = reset_recurrent_state
-
-    def rope(self, position_ids):
-        freqs = position_ids[..., None].float() * self.inv_freq  # [3,B,S,F]
-        f = torch.where(self.sel_h, freqs[1], torch.where(self.sel_w, freqs[2], freqs[0]))
-        emb = torch.cat([f, f], dim=-1)
-        return emb.cos(), emb.sin()
 
     def attention(self, attn, x, cos, sin, pk, pv, mask):
         B, S = x.shape[0], x.shape[1]
@@ -146,15 +129,7 @@ class DecoderWrapper(nn.Module):
 
     def forward(self, inputs_embeds, position_ids, past_keys, past_values, past_convs, past_recurrents,
                 isolate_layer, isolate_input):
-        h = inputs_embeds
-        if self.fp16_boundaries:
-            h = h.half().float()
-        S = h.shape[1]
-        P = past_keys.shape[3]
-        cos, sin = self.rope(position_ids)
-        q_idx = torch.arange(S, device=h.device) + P
-        k_idx = torch.arange(P + S, device=h.device)
-        mask = torch.where(k_idx[None, :] <= q_idx[:, None], 0.0, torch.finfo(torch.float32).min)[None, None]
+        h, cos, sin, mask = self.begin(inputs_embeds, position_ids, past_keys.shape[3])
         keys, values, convs, recs, hiddens = [], [], [], [], []
         fi = li = 0
         for i, layer in enumerate(self.layers):
