@@ -224,14 +224,7 @@ def self_contained(path: str) -> None:
 # ----------------------------------------------------------------------------- folders
 
 def write_tokenizer(cfg, out: str) -> None:
-    from tokenizers import AddedToken, Tokenizer, models, pre_tokenizers
-    names = tiny_task.token_names(cfg.text_config.vocab_size, cfg.image_token_id, cfg.video_token_id,
-                                  cfg.vision_start_token_id, cfg.vision_end_token_id)
-    tok = Tokenizer(models.WordLevel(vocab={n: i for i, n in enumerate(names)}, unk_token="<pad>"))
-    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    tok.add_special_tokens([AddedToken(s, special=True) for s in
-                            ["<|image_pad|>", "<|video_pad|>", "<|vision_start|>", "<|vision_end|>", "<bos>", "<pad>"]])
-    tok.save(os.path.join(out, "tokenizer.json"))
+    tiny_task.word_level_tokenizer(cfg).save(os.path.join(out, "tokenizer.json"))
     with open(os.path.join(out, "tokenizer_config.json"), "w") as f:
         json.dump({"tokenizer_class": "PreTrainedTokenizerFast", "bos_token": "<bos>", "pad_token": "<pad>",
                    "unk_token": "<pad>", "eos_token": "<pad>", "model_max_length": 4096}, f, indent=2)

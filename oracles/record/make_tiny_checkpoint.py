@@ -52,7 +52,6 @@ def main() -> None:
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     from safetensors.torch import load_file
-    from tokenizers import AddedToken, Tokenizer, models, pre_tokenizers
     from transformers import PreTrainedTokenizerFast, Qwen2VLImageProcessor, Qwen3VLProcessor, Qwen3VLVideoProcessor
 
     root = os.path.dirname(os.path.dirname(HERE))
@@ -60,14 +59,8 @@ def main() -> None:
     model.load_state_dict(load_file(os.path.join(root, "oracles/qwen3-vl-tiny/model/model.safetensors")), strict=False)
     model.save_pretrained(out)
 
-    cfg = model.config
-    names = tiny_task.token_names(cfg.text_config.vocab_size, cfg.image_token_id, cfg.video_token_id,
-                                  cfg.vision_start_token_id, cfg.vision_end_token_id)
-    tok = Tokenizer(models.WordLevel(vocab={n: i for i, n in enumerate(names)}, unk_token="<pad>"))
-    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    tok.add_special_tokens([AddedToken(s, special=True) for s in
-                            ["<|image_pad|>", "<|video_pad|>", "<|vision_start|>", "<|vision_end|>", "<bos>", "<pad>"]])
-    tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<pad>", pad_token="<pad>", bos_token="<bos>")
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=tiny_task.word_level_tokenizer(model.config), unk_token="<pad>",
+                                        pad_token="<pad>", bos_token="<bos>")
     image_processor = Qwen2VLImageProcessor(patch_size=16, temporal_patch_size=2, merge_size=2,
                                             min_pixels=32 * 32, max_pixels=256 * 256)
     processor = Qwen3VLProcessor(image_processor=image_processor, tokenizer=tokenizer,

@@ -45,6 +45,19 @@ def token_names(vocab_size: int, image_token_id: int, video_token_id: int, vs_id
     return names
 
 
+def word_level_tokenizer(cfg):
+    """The tiny vocab as a `tokenizers` word-level tokenizer (one token per whitespace-separated
+    name), for the checkpoint folders that other tools load with their own tokenizer code."""
+    from tokenizers import AddedToken, Tokenizer, models, pre_tokenizers
+    names = token_names(cfg.text_config.vocab_size, cfg.image_token_id, cfg.video_token_id,
+                        cfg.vision_start_token_id, cfg.vision_end_token_id)
+    tok = Tokenizer(models.WordLevel(vocab={n: i for i, n in enumerate(names)}, unk_token="<pad>"))
+    tok.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    tok.add_special_tokens([AddedToken(s, special=True) for s in
+                            ["<|image_pad|>", "<|video_pad|>", "<|vision_start|>", "<|vision_end|>", "<bos>", "<pad>"]])
+    return tok
+
+
 def make_image(rng: random.Random, colours: list[int]) -> torch.Tensor:
     """uint8 HWC image of 2x3 solid blocks (row-major colours) with mild noise."""
     img = torch.zeros(IMAGE_H, IMAGE_W, 3, dtype=torch.float32)
