@@ -7,7 +7,8 @@
 # `node` on the PATH (scripts/device-kit.sh unpack there).
 #   bash oracles/record/device_gate_real.sh OUT MODEL [THREADS [STEPS]]   (MODEL: qwen3-vl-4b, qwen3-vl-8b)
 # STEPS is record,gate (the default), or one of them: an 8B's record and export alone take most of
-# one call's ten minutes, so the gate can follow in the next call on the same (warm) machine.
+# one call's ten minutes (469 s on 2026-12-02). Splitting them over two calls did not work that day:
+# the recorded oracles/MODEL/ was gone from the warm machine at the next call, even git-ignored.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:?out dir}; m=${2:?model}; threads=${3:-16}; steps=${4:-record,gate}
