@@ -125,6 +125,10 @@ export async function run(): Promise<void> {
     console.log(row("numgate --version", version));
     console.log(ratio("", wall(gate), wall(raw)));
     if (hasCpu) console.log(ratio(" (cpu time)", cpu(gate), cpu(raw)));
+    // Each pair ran back to back, so its own ratio cancels a machine that speeds up or slows down
+    // across the bench, which the ratios of mins and of medians above do not.
+    const pairRatios = gate.map((g, i) => g.wall / (raw[i]?.wall ?? NaN));
+    console.log(`  gate vs raw ort, pair by pair: min ${min(pairRatios).toFixed(2)}x, median ${median(pairRatios).toFixed(2)}x, max ${Math.max(...pairRatios).toFixed(2)}x`);
   } finally {
     rmSync(reportDir, { recursive: true, force: true });
   }

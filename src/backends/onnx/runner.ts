@@ -23,7 +23,7 @@ function rel(p: string): string {
  * often offline in CI, should write nothing outside its report directory and send nothing, so
  * numgate opts out (ORT_DISABLE_TELEMETRY=1, onnxruntime's own switch, which it reads once, when its
  * environment is created with the first session) unless the variable is already set: =0 keeps
- * onnxruntime's default. It is also ~20 ms less start-up per process.
+ * onnxruntime's default. It also spares each process the cache's start (a few ms, in the noise here).
  */
 function optOutOfOrtTelemetry(): void {
   process.env["ORT_DISABLE_TELEMETRY"] ??= "1";
