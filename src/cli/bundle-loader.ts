@@ -45,14 +45,15 @@ try {
 } catch {
   cachedData = undefined;
 }
-// The same wrapper node gives a CommonJS module; dynamic import() (the transformers-js backend's
-// @huggingface/transformers) resolves as it would from the bundle's own file.
+// The same wrapper node gives a CommonJS module. It gets no dynamic-import callback: Node 20 drops
+// it for a script compiled from a code cache, so the bundle imports what it does not bundle through
+// this module's own import() (`importExternal` below), which resolves from dist/cli/ as the bundle
+// would.
 // latin1: scripts/build.mjs writes the bundle in ASCII, which latin1 decodes as UTF-8 would, only
 // faster, into the one-byte string V8 compiles fastest.
 const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(bundle, "latin1")}\n})`, {
   filename: bundle,
   ...(cachedData === undefined ? {} : { cachedData }),
-  importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
 });
 if (cachedData === undefined || script.cachedDataRejected === true) {
   process.once("exit", (code) => {
@@ -71,4 +72,4 @@ if (cachedData === undefined || script.cachedDataRejected === true) {
 const module = { exports: {} as { main?: (argv: readonly string[], options: MainOptions) => Promise<void> } };
 (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(bundle), module, bundle, dir);
 if (module.exports.main === undefined) throw new Error(`numgate: ${bundle} exports no main`);
-await module.exports.main(argv, { parsedCache: { dir: join(dir, ".parsed-cache"), parser: NUMGATE_BUNDLE } });
+await module.exports.main(argv, { parsedCache: { dir: join(dir, ".parsed-cache"), parser: NUMGATE_BUNDLE }, importExternal: (specifier) => import(specifier) });

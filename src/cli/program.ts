@@ -12,6 +12,7 @@
 import { Command, CommanderError } from "commander";
 import { isNumgateError } from "../errors/numgate-error.ts";
 // Not through the report builder, which would load onnxruntime for `--version`.
+import { useExternalImporter } from "../files/external-import.ts";
 import { packageVersion } from "../files/package-root.ts";
 import { configureParsedCache } from "../spec/parsed-cache.ts";
 
@@ -51,11 +52,14 @@ function registrationsFor(args: readonly string[]): Register[] {
 export interface MainOptions {
   /** Where parsed YAML files are kept between runs (src/spec/parsed-cache.ts); the built CLI's. */
   parsedCache?: { dir: string; parser: string };
+  /** The built CLI's loader's own `import()`, for packages it does not bundle (src/files/external-import.ts). */
+  importExternal?: (specifier: string) => Promise<unknown>;
 }
 
 /** Runs one command line (`argv` as process.argv: node and the script first); sets process.exitCode. */
 export async function main(argv: readonly string[], options: MainOptions = {}): Promise<void> {
   configureParsedCache(options.parsedCache);
+  if (options.importExternal !== undefined) useExternalImporter(options.importExternal);
   const root = process.env["NUMGATE_ROOT"] ?? process.cwd();
   const program = new Command();
   program.name("numgate").description("Numerics gates for ML model conversions, against recorded fp32 transformers oracles").version(packageVersion());

@@ -59,6 +59,24 @@ describe("the built CLI", () => {
     }
   });
 
+  it("imports transformers.js (not bundled) on every run, the ones compiled from the code cache too", () => {
+    // Node 20 gives a script compiled from a code cache no dynamic-import callback: this candidate's
+    // runs errored from the second one on (src/files/external-import.ts). Its expected verdict is fail.
+    const out = mkdtempSync(join(tmpdir(), "numgate-tjs-import-"));
+    try {
+      for (const run of [1, 2]) {
+        const dir = join(out, `run-${run}`);
+        const r = spawnSync(process.execPath, [join(REPO, "dist", "cli", "main.js"), "gate", "qwen3.5-tiny", "-c", "tjs-runtime-fp32", "-q", "--report-dir", dir], { cwd: REPO, encoding: "utf8", timeout: 120_000 });
+        expect(r.stderr, `run ${run}`).not.toMatch(/internal|ERR_VM_DYNAMIC_IMPORT|ExperimentalWarning/);
+        expect(r.status, `run ${run}: ${r.stderr}`).toBe(1);
+        expect(readReport(join(dir, "report.json")).runs[0]?.verdict, `run ${run}`).toBe("fail");
+      }
+      expect(readdirSync(join(REPO, "dist", "cli", ".v8-cache")).some((f) => f.includes(".gate.")), "the gate command's code cache").toBe(true);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
   it("--help still lists every command", () => {
     const r = numgate("dist/cli/main.js", "--help");
     expect(r.code, r.stderr).toBe(0);

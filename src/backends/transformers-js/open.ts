@@ -13,6 +13,7 @@
 import { relative, resolve, dirname, basename } from "node:path";
 import type { Candidate } from "../../candidate/candidate.ts";
 import { NumgateError } from "../../errors/numgate-error.ts";
+import { importExternal } from "../../files/external-import.ts";
 import type { Backend, BackendOpenOptions, GenerateRequest, GenerateResult, ModelShape } from "../backend.ts";
 import { openOnnxBackend } from "../onnx/open.ts";
 import { TransformersJsBackend, type TjsModel, type TjsTensorCtor } from "./backend.ts";
@@ -27,7 +28,7 @@ export async function openTransformersJsBackend(candidate: Candidate, shape: Mod
   const provider = options.executionProvider ?? candidate.manifest.execution_provider ?? "cpu";
   const graphs = await openOnnxBackend({ ...candidate, manifest: { ...candidate.manifest, layout: "onnx-community" } }, shape, root, { executionProvider: provider });
   try {
-    const tjs = await import("@huggingface/transformers");
+    const tjs = await importExternal<typeof import("@huggingface/transformers")>("@huggingface/transformers");
     tjs.env.allowRemoteModels = false;
     tjs.env.allowLocalModels = true;
     const abs = resolve(folder);
