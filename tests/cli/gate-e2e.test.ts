@@ -233,6 +233,9 @@ describe("numgate gate --all-candidates --shard i/n", () => {
         if (expected === "fail") expect(verdict, candidate).not.toBe("pass");
         else expect(verdict, candidate).toBe("pass");
       }
+      // An error a fault provokes names what broke (backend_failed, non_finite, ...); an internal
+      // error is numgate's own bug, never a caught fault.
+      for (const run of report(s).runs) expect(JSON.stringify(run), run.candidate).not.toContain('"code":"internal"');
       const anyFault = verdicts.some(([c]) => spec.candidates[c]?.expect === "fail");
       expect(s.r.code === 0, s.r.transcript).toBe(!anyFault);
     }
