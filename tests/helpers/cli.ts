@@ -1,6 +1,7 @@
 /**
  * Helpers for the end-to-end CLI tests (tests/cli/): spawn the real `numgate` CLI as a subprocess
- * (node + tsx, exactly what `npm run gate` runs) and build throw-away project roots to break.
+ * (node + tsx over the sources; `npm run gate` runs the same code bundled, which
+ * tests/cli/startup.test.ts runs too) and build throw-away project roots to break.
  *
  * Nothing here mocks anything: the child process loads the real spec, oracle and ONNX graphs.
  */
