@@ -31,11 +31,15 @@ function optOutOfOrtTelemetry(): void {
 
 export class OnnxRunner {
   private seconds = 0;
+  /** Each role's graph as messages name it, relative to the working directory: made once, not per run. */
+  private readonly shownFiles: ReadonlyMap<string, string>;
 
   private constructor(
-    private readonly files: Readonly<Record<string, string>>,
+    files: Readonly<Record<string, string>>,
     private readonly sessions: ReadonlyMap<string, ort.InferenceSession>,
-  ) {}
+  ) {
+    this.shownFiles = new Map(Object.entries(files).map(([role, path]) => [role, rel(path)]));
+  }
 
   /**
    * Opens one session per role; `files` maps a role ("decoder", ...) to its .onnx path. `load`
@@ -68,8 +72,9 @@ export class OnnxRunner {
     return this.seconds;
   }
 
+  /** The graph of `role`, as messages name it. */
   file(role: string): string {
-    return rel(this.files[role] ?? role);
+    return this.shownFiles.get(role) ?? role;
   }
 
   private session(role: string): ort.InferenceSession {
