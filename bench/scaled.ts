@@ -28,7 +28,7 @@ import { setImmediate as macrotask } from "node:timers/promises";
 import type { Backend, BackendCapabilities, StateHandle, StepInputs, StepOutputs, VisionOutputs } from "../src/backends/backend.ts";
 import { isGateKind } from "../src/gates/registry.ts";
 import { runLadder, type RungPlan } from "../src/ladder/run.ts";
-import { familyNamed } from "../src/models/registry.ts";
+import { loadFamily } from "../src/models/registry.ts";
 import type { Qwen3VLOracleManifest } from "../src/models/qwen3-vl/manifest.ts";
 import { Oracle } from "../src/oracle/oracle.ts";
 import { LadderSchema } from "../src/spec/ladder.ts";
@@ -223,7 +223,7 @@ function tensorSets(): { rung: string; perPrompt: number; all: number }[] {
 async function child(dir: string): Promise<void> {
   let sampled = process.memoryUsage().rss;
   const sampler = setInterval(() => (sampled = Math.max(sampled, process.memoryUsage().rss)), 10);
-  const family = familyNamed("qwen3-vl");
+  const family = await loadFamily("qwen3-vl");
   const oracle = Oracle.open(dir, family.oracleSchema) as Oracle<Qwen3VLOracleManifest>;
   const ladder = loadYamlFile(join(ROOT, "ladders", "qwen3-vl.yaml"), LadderSchema, "ladder");
   // The rungs a gate run plans (src/run/resolve.ts planRungs) for a spec that asks for no opt-in

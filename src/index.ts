@@ -42,7 +42,7 @@ export { BACKENDS, openBackend, type BackendFactory } from "./backends/registry.
 export { LAYOUTS, type OnnxLayout } from "./backends/onnx/layouts/index.ts";
 export { OnnxRunner } from "./backends/onnx/runner.ts";
 export type { Family } from "./models/family.ts";
-export { FAMILIES, familyNamed } from "./models/registry.ts";
+export { FAMILY_NAMES, isFamilyName, loadFamily } from "./models/registry.ts";
 export type { Capability, ModelSession, DecodeRun, HostPositions, PositionsSupport } from "./models/session.ts";
 export { calibrateFromRun, writeCalibration } from "./calibrate/calibrate.ts";
 export * from "./report/index.ts";

@@ -19,7 +19,7 @@ export function registerEngineCommand(program: Command, root: string): void {
       const { renderJunitChecks, renderTable } = await import("../engine-check/render.ts");
       const { engineCommand } = await import("../backends/engine/open.ts");
       if (!(opts.timeout > 0)) throw new NumgateError("schema_violation", `--timeout must be a positive number of seconds, got ${opts.timeout}`, { field: "--timeout" });
-      const inputs = opts.shape === undefined ? inputsFromModel(root, opts.model) : inputsFromShapeFile(opts.shape);
+      const inputs = opts.shape === undefined ? await inputsFromModel(root, opts.model) : inputsFromShapeFile(opts.shape);
       const argv = engineCommand(command, root, root);
       const results = await runChecks(inputs, { command: argv, cwd: root, timeoutSeconds: opts.timeout });
       process.stdout.write(renderTable(results));

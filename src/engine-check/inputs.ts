@@ -5,16 +5,16 @@
 import { readFileSync } from "node:fs";
 import { z } from "zod";
 import { NumgateError } from "../errors/numgate-error.ts";
-import { familyNamed } from "../models/registry.ts";
+import { loadFamily } from "../models/registry.ts";
 import { Oracle } from "../oracle/oracle.ts";
 import { rel, resolveSpec } from "../run/resolve.ts";
 import { loadJsonFile } from "../spec/json.ts";
 import { Tensor } from "../tensor/tensor.ts";
 import type { CheckInputs } from "./checks.ts";
 
-export function inputsFromModel(root: string, model: string): CheckInputs {
+export async function inputsFromModel(root: string, model: string): Promise<CheckInputs> {
   const r = resolveSpec(root, model);
-  const family = familyNamed(r.spec.family, { file: rel(r.specPath), field: "family" });
+  const family = await loadFamily(r.spec.family, { file: rel(r.specPath), field: "family" });
   const oracle = Oracle.open(r.oracleDir, family.oracleSchema);
   const first = oracle.prompts[0];
   if (first === undefined) throw new NumgateError("oracle_invalid", `oracle ${rel(r.oracleDir)} has no prompts`, { file: rel(oracle.manifestPath), field: "prompts" });

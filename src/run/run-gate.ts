@@ -8,7 +8,7 @@ import { NumgateError, isNumgateError } from "../errors/numgate-error.ts";
 import { runLadder, runVerdict } from "../ladder/run.ts";
 import type { RungSpec } from "../spec/ladder.ts";
 import { InputHashes } from "./input-hashes.ts";
-import { familyNamed } from "../models/registry.ts";
+import { loadFamily } from "../models/registry.ts";
 import { Oracle } from "../oracle/oracle.ts";
 import { gateUnit, type GateRun as Run, type GateRung as Rung } from "../gates/registry.ts";
 import type { FileRole } from "../verdicts/rung.ts";
@@ -71,7 +71,7 @@ export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
     for (const id of req.only ?? []) {
       if (!rungIds.includes(id)) throw new NumgateError("unknown_rung", `no rung "${id}" in ladder ${r.ladder.name} (rungs: ${rungIds.join(", ")})`, { field: "--rung" });
     }
-    const family = familyNamed(r.spec.family, { file: rel(r.specPath), field: "family" });
+    const family = await loadFamily(r.spec.family, { file: rel(r.specPath), field: "family" });
     let oracle: Oracle;
     try {
       oracle = Oracle.open(r.oracleDir, family.oracleSchema, outsideRoots(r));

@@ -12,7 +12,7 @@ import { renderJunitChecks } from "../../src/engine-check/render.ts";
 import { engineCommand } from "../../src/backends/engine/open.ts";
 import { ROOT } from "../helpers/gate-runs.ts";
 
-const inputs = inputsFromModel(ROOT, "qwen3-vl-tiny");
+const inputs = await inputsFromModel(ROOT, "qwen3-vl-tiny");
 const C = `${ROOT}/oracles/qwen3-vl-tiny/candidates`;
 const REFERENCE = ["node", "--import", "tsx", `${ROOT}/src/backends/engine/onnx-engine.ts`, "--embed", `${C}/embed.onnx`, "--vision", `${C}/vision-fp32.onnx`, "--decoder", `${C}/decoder-fp32.onnx`];
 const BROKEN = ["node", `${ROOT}/tests/fixtures/engines/broken-engine.mjs`];
@@ -73,7 +73,7 @@ describe("engine check", () => {
   }, 120_000);
 
   it.skipIf(torch.status !== 0)("the torch engine passes every check on Qwen3.5's hybrid state (conv / recurrent and key / value)", async () => {
-    const q35 = inputsFromModel(ROOT, "qwen3.5-tiny");
+    const q35 = await inputsFromModel(ROOT, "qwen3.5-tiny");
     const command = engineCommand(["{python}", "{root}/engines/torch/engine.py", "--model", "{root}/oracles/qwen3.5-tiny/model"], ROOT, ROOT);
     const rs = await runChecks(q35, { command, cwd: ROOT, timeoutSeconds: 120 });
     expect(rs.filter((r) => r.verdict !== "pass").map((r) => `${r.id}: ${r.message}`)).toEqual([]);

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { layersGate } from "../../src/gates/layers/gate.ts";
-import { familyNamed } from "../../src/models/registry.ts";
+import { loadFamily } from "../../src/models/registry.ts";
 import { Oracle } from "../../src/oracle/oracle.ts";
 import { sessionOpener } from "../../src/run/open-session.ts";
 import { resolveSpec } from "../../src/run/resolve.ts";
@@ -99,8 +99,9 @@ describe("layers gate", () => {
 
   it("isolated: always runs every layer on the oracle's input, and fp32 passes there too", async () => {
     const r = resolveSpec(ROOT, "qwen3-vl-tiny");
-    const oracle = Oracle.open(r.oracleDir, familyNamed("qwen3-vl").oracleSchema);
-    const open = sessionOpener(r, familyNamed("qwen3-vl"), oracle);
+    const family = await loadFamily("qwen3-vl");
+    const oracle = Oracle.open(r.oracleDir, family.oracleSchema);
+    const open = sessionOpener(r, family, oracle);
     const { session, close } = await open("fp32");
     try {
       const out = await layersGate({ session, oracle, thresholds: { min_cos: 0.99999, min_cos_worst_row: 0.9999 }, options: { isolated: "always" }, prompts: [MM, TEXT], candidate: "fp32" });

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { familyNamed } from "../../src/models/registry.ts";
+import { loadFamily } from "../../src/models/registry.ts";
 import { runGate } from "../../src/run/run-gate.ts";
 import { REPO, runCli } from "../helpers/cli.ts";
 
@@ -32,9 +32,9 @@ describe.each(Object.entries(REAL))("%s without its oracle", (model, want) => {
     expect(msg).toContain(want.untiedHead ? "untied lm_head" : "tied head");
   });
 
-  it("estimates from the recorder config: fp32 weights are parameters x 4 bytes", () => {
+  it("estimates from the recorder config: fp32 weights are parameters x 4 bytes", async () => {
     const config = JSON.parse(readFileSync(join(REPO, "oracles", "record", "configs", `${model}.json`), "utf8")) as unknown;
-    const e = familyNamed(want.family).estimate?.(config, `${model}.json`);
+    const e = (await loadFamily(want.family)).estimate?.(config, `${model}.json`);
     if (e === undefined) throw new Error("no estimate");
     expect(e.weightsBytes).toBe(e.parameters * 4);
     if (want.params !== undefined) expect(Math.abs(e.parameters / 1e9 - want.params) / want.params).toBeLessThan(0.01);
