@@ -8,14 +8,14 @@
  * dist/cli/.parsed-cache/, beside its V8 code cache). An entry holds the text it was parsed from
  * and the bundle that parsed it, and is used only when both are this text and this bundle, so a
  * spec edit or a new build (a new yaml) never meets an old entry; its file name is a short hash
- * (see entryPath: a clash is a miss, never a wrong answer; node:crypto would cost `--version`, which
- * loads this module, a twentieth of its time). Only a document yaml parsed without errors or warnings is
- * stored, and only when JSON gives back exactly its data (no .inf, .nan or -0); validation still
+ * (see entryName: a clash is a miss, never a wrong answer). Only a document yaml parsed without
+ * errors or warnings is stored, and only when JSON gives back exactly its data (no .inf, .nan or -0); validation still
  * runs on every load, and a fault is still located by parsing the text again. An unreadable or
  * corrupt entry is a miss.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fnv1a32Hex, writeCacheEntries } from "../files/cache-dir.ts";
 
 interface CacheConfig {
   dir: string;
@@ -45,11 +45,8 @@ interface Entry {
  * cold code; two texts that agree in length, head and tail share a name, and each then only
  * replaces the other's entry (a miss, never a wrong answer: the entry holds its text).
  */
-function entryPath(c: CacheConfig, text: string): string {
-  let h = 0x811c9dc5;
-  const key = `${c.parser}\0${text.length > 1024 ? text.slice(0, 512) + text.slice(-512) : text}`;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  return join(c.dir, `${(h >>> 0).toString(16).padStart(8, "0")}-${text.length}.json`);
+function entryName(c: CacheConfig, text: string): string {
+  return `${fnv1a32Hex(`${c.parser}\0${text.length > 1024 ? text.slice(0, 512) + text.slice(-512) : text}`)}-${text.length}.json`;
 }
 
 /** The data cached for `text`, or undefined (no cache, no entry, another text's entry, or one that does not parse). */
@@ -57,7 +54,7 @@ export function cachedParse(text: string): { data: unknown } | undefined {
   if (config === undefined) return undefined;
   let entry: Partial<Entry>;
   try {
-    entry = JSON.parse(readFileSync(entryPath(config, text), "utf8")) as Partial<Entry>;
+    entry = JSON.parse(readFileSync(join(config.dir, entryName(config, text)), "utf8")) as Partial<Entry>;
   } catch {
     return undefined;
   }
@@ -67,31 +64,8 @@ export function cachedParse(text: string): { data: unknown } | undefined {
 /** Stores `data` as what `text` parses to, when JSON can carry it exactly; failures are ignored. */
 export function storeParse(text: string, data: unknown): void {
   if (config === undefined || !jsonExact(data)) return;
-  const path = entryPath(config, text);
-  const temporary = `${path}.${process.pid}.tmp`;
-  try {
-    mkdirSync(config.dir, { recursive: true });
-    const entry: Entry = { parser: config.parser, text, data };
-    writeFileSync(temporary, JSON.stringify(entry));
-    renameSync(temporary, path);
-    prune(config.dir);
-  } catch {
-    // A read-only install parses every time; it is only slower.
-    rmSync(temporary, { force: true });
-  }
-}
-
-function prune(dir: string): void {
-  const all = readdirSync(dir);
-  // A run killed between writing and renaming leaves its temporary file; a minute on, it is no one's.
-  for (const n of all.filter((x) => x.endsWith(".tmp"))) {
-    const written = statSync(join(dir, n), { throwIfNoEntry: false })?.mtimeMs ?? Date.now();
-    if (written < Date.now() - 60_000) rmSync(join(dir, n), { force: true });
-  }
-  const names = all.filter((n) => n.endsWith(".json"));
-  if (names.length <= MAX_ENTRIES) return;
-  const byAge = names.map((n) => ({ n, t: statSync(join(dir, n)).mtimeMs })).sort((a, b) => a.t - b.t);
-  for (const { n } of byAge.slice(0, names.length - MAX_ENTRIES / 2)) rmSync(join(dir, n), { force: true });
+  const entry: Entry = { parser: config.parser, text, data };
+  writeCacheEntries(config.dir, [{ name: entryName(config, text), text: JSON.stringify(entry) }], MAX_ENTRIES);
 }
 
 /** True when JSON.parse(JSON.stringify(value)) is `value` again: plain data, finite numbers, no -0. */
