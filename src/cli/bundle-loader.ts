@@ -12,7 +12,8 @@
  * takes `cachedData`.
  *
  * The bundle is also handed a directory for parsed YAML files (src/spec/parsed-cache.ts), beside
- * the code cache and, like it, named for this build.
+ * the code cache and, like it, named for this build, and one for input files' hashes
+ * (src/files/hash-cache.ts), which holds for any build.
  *
  * One cache per command (what `gate` compiles is not what `--version` compiles), node version and
  * architecture, in dist/cli/.v8-cache/. V8 itself refuses a cache of another V8 version or flags;
@@ -72,4 +73,8 @@ if (cachedData === undefined || script.cachedDataRejected === true) {
 const module = { exports: {} as { main?: (argv: readonly string[], options: MainOptions) => Promise<void> } };
 (script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(bundle), module, bundle, dir);
 if (module.exports.main === undefined) throw new Error(`numgate: ${bundle} exports no main`);
-await module.exports.main(argv, { parsedCache: { dir: join(dir, ".parsed-cache"), parser: NUMGATE_BUNDLE }, importExternal: (specifier) => import(specifier) });
+await module.exports.main(argv, {
+  parsedCache: { dir: join(dir, ".parsed-cache"), parser: NUMGATE_BUNDLE },
+  hashCache: { dir: join(dir, ".hash-cache") },
+  importExternal: (specifier) => import(specifier),
+});

@@ -14,6 +14,7 @@ import { isNumgateError } from "../errors/numgate-error.ts";
 // Not through the report builder, which would load onnxruntime for `--version`.
 import { useExternalImporter } from "../files/external-import.ts";
 import { packageVersion } from "../files/package-root.ts";
+import { configureHashCache } from "../files/hash-cache.ts";
 import { configureParsedCache } from "../spec/parsed-cache.ts";
 
 type Register = (program: Command, root: string) => Promise<void>;
@@ -52,6 +53,8 @@ function registrationsFor(args: readonly string[]): Register[] {
 export interface MainOptions {
   /** Where parsed YAML files are kept between runs (src/spec/parsed-cache.ts); the built CLI's. */
   parsedCache?: { dir: string; parser: string };
+  /** Where input files' hashes are remembered by file identity (src/files/hash-cache.ts). */
+  hashCache?: { dir: string };
   /** The built CLI's loader's own `import()`, for packages it does not bundle (src/files/external-import.ts). */
   importExternal?: (specifier: string) => Promise<unknown>;
 }
@@ -59,6 +62,7 @@ export interface MainOptions {
 /** Runs one command line (`argv` as process.argv: node and the script first); sets process.exitCode. */
 export async function main(argv: readonly string[], options: MainOptions = {}): Promise<void> {
   configureParsedCache(options.parsedCache);
+  configureHashCache(options.hashCache?.dir);
   if (options.importExternal !== undefined) useExternalImporter(options.importExternal);
   const root = process.env["NUMGATE_ROOT"] ?? process.cwd();
   const program = new Command();

@@ -18,6 +18,7 @@ import * as fs from "node:fs";
 import { runInThisContext } from "node:vm";
 import { Worker } from "node:worker_threads";
 import { NumgateError } from "../errors/numgate-error.ts";
+import { lookupHash, rememberHashes, wallClockNs, type HashedFile } from "./hash-cache.ts";
 
 /** Large enough that syscall overhead vanishes, small enough to stay in cache. */
 export const HASH_CHUNK_BYTES = 4 * 1024 * 1024;
@@ -96,7 +97,12 @@ export class FileHasher {
   private readonly worker: Worker | undefined;
   private readonly done: Promise<string[]>;
 
-  constructor(paths: readonly string[], options: FileHasherOptions = {}) {
+  constructor(allPaths: readonly string[], options: FileHasherOptions = {}) {
+    // Files whose hash is remembered for their identity (./hash-cache.ts) are not read; the rest are
+    // hashed below, and remembered once they are.
+    const startedNs = wallClockNs();
+    const looked = allPaths.map(lookupHash);
+    const paths = allPaths.filter((_, i) => looked[i]?.sha256 === undefined);
     const chunkBytes = options.chunkBytes ?? HASH_CHUNK_BYTES;
     const out: string[] = [];
     let resolve!: (hashes: string[]) => void;
@@ -118,11 +124,26 @@ export class FileHasher {
         return;
       }
       out.push(m.sha256);
-      if (out.length === paths.length) resolve(out);
+      if (out.length === paths.length) resolve(merged());
+    };
+    // Every path's hash in the order given: remembered ones, and the ones just computed (which are
+    // remembered now).
+    const merged = (): string[] => {
+      let next = 0;
+      const hashed: HashedFile[] = [];
+      const all = allPaths.map((path, i) => {
+        const known = looked[i];
+        if (known?.sha256 !== undefined) return known.sha256;
+        const sha256 = out[next++] ?? "";
+        if (known?.identity !== undefined) hashed.push({ path, sha256, before: known.identity });
+        return sha256;
+      });
+      rememberHashes(hashed, startedNs);
+      return all;
     };
     if (totalBytes(paths) <= (options.inlineBytes ?? INLINE_HASH_BYTES)) {
       this.worker = undefined;
-      if (paths.length === 0) resolve([]);
+      if (paths.length === 0) resolve(merged());
       else hashFilesHere()(paths, chunkBytes, receive, requireHere);
       return;
     }
