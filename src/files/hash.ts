@@ -91,15 +91,14 @@ function totalBytes(paths: readonly string[]): number {
 
 /**
  * Hex SHA-256 of files, hashed one after another from construction: on a worker thread, or at once
- * on the calling thread when they are `inlineBytes` or fewer in all.
+ * on the calling thread when they are `inlineBytes` or fewer in all. Files whose hash the configured
+ * cache remembers for their current identity are not read at all (./hash-cache.ts).
  */
 export class FileHasher {
   private readonly worker: Worker | undefined;
   private readonly done: Promise<string[]>;
 
   constructor(allPaths: readonly string[], options: FileHasherOptions = {}) {
-    // Files whose hash is remembered for their identity (./hash-cache.ts) are not read; the rest are
-    // hashed below, and remembered once they are.
     const startedNs = wallClockNs();
     const looked = allPaths.map(lookupHash);
     const paths = allPaths.filter((_, i) => looked[i]?.sha256 === undefined);
