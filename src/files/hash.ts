@@ -79,16 +79,6 @@ function requireHere(id: string): unknown {
   throw new Error(`HASH_FILES requires ${id}, which requireHere does not give`);
 }
 
-/** Bytes in the regular files among `paths` (hashing names any other as the file it cannot read). */
-function totalBytes(paths: readonly string[]): number {
-  let total = 0;
-  for (const p of paths) {
-    const st = fs.statSync(p, { throwIfNoEntry: false });
-    if (st?.isFile() === true) total += st.size;
-  }
-  return total;
-}
-
 /**
  * Hex SHA-256 of files, hashed one after another from construction: on a worker thread, or at once
  * on the calling thread when they are `inlineBytes` or fewer in all. Files whose hash the configured
@@ -102,6 +92,8 @@ export class FileHasher {
     const startedNs = wallClockNs();
     const looked = allPaths.map(lookupHash);
     const paths = allPaths.filter((_, i) => looked[i]?.sha256 === undefined);
+    // Bytes to read: the regular files among them (hashing names any other as the file it cannot read).
+    const bytes = looked.reduce((sum, l) => sum + (l.sha256 === undefined && l.identity !== undefined ? Number(l.identity.size) : 0), 0);
     const chunkBytes = options.chunkBytes ?? HASH_CHUNK_BYTES;
     const out: string[] = [];
     let resolve!: (hashes: string[]) => void;
@@ -140,7 +132,7 @@ export class FileHasher {
       rememberHashes(hashed, startedNs);
       return all;
     };
-    if (totalBytes(paths) <= (options.inlineBytes ?? INLINE_HASH_BYTES)) {
+    if (bytes <= (options.inlineBytes ?? INLINE_HASH_BYTES)) {
       this.worker = undefined;
       if (paths.length === 0) resolve(merged());
       else hashFilesHere()(paths, chunkBytes, receive, requireHere);
