@@ -21,7 +21,9 @@ export const BACKENDS: Readonly<Record<string, () => Promise<BackendFactory>>> =
 };
 
 export async function openBackend(candidate: Candidate, shape: ModelShape, root: string, options: BackendOpenOptions = {}): Promise<Backend> {
-  const load = BACKENDS[candidate.manifest.backend];
+  // Own keys only: "toString" must be an unknown backend, not Object.prototype's function.
+  const name = candidate.manifest.backend;
+  const load = Object.hasOwn(BACKENDS, name) ? BACKENDS[name] : undefined;
   if (load === undefined) {
     throw new NumgateError("candidate_invalid", `unknown backend "${candidate.manifest.backend}" (backends: ${Object.keys(BACKENDS).join(", ")})`, {
       file: relative(process.cwd(), candidate.manifestPath) || candidate.manifestPath,

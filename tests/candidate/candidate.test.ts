@@ -99,6 +99,17 @@ describe("candidate loader", () => {
     expect(el.message).toContain("unknown layout \"keras\"");
   });
 
+  it("a backend or layout named like an Object.prototype member is unknown, not an internal error", async () => {
+    const b = loadCandidate(manifest("proto-backend", { backend: "toString" }));
+    const eb = await rejected(openBackend(b, SHAPE, dir));
+    expect([eb.code, eb.field]).toEqual(["candidate_invalid", "backend"]);
+    expect(eb.message).toContain('unknown backend "toString"');
+    const l = loadCandidate(manifest("proto-layout", { layout: "constructor", files: { decoder: "decoder.onnx" } }));
+    const el = await rejected(openBackend(l, SHAPE, dir));
+    expect([el.code, el.field]).toEqual(["candidate_invalid", "layout"]);
+    expect(el.message).toContain('unknown layout "constructor"');
+  });
+
   it("a layout's missing graph role is named", async () => {
     const c = loadCandidate(manifest("roles", { files: { decoder: "decoder.onnx" } }));
     const e = await rejected(openBackend(c, SHAPE, dir));

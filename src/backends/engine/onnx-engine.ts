@@ -9,7 +9,7 @@
  *        [--jitter P]   (test hook: with probability P this run perturbs its logits at random)
  */
 import type { Backend, ModelShape, StateHandle } from "../backend.ts";
-import { LAYOUTS } from "../onnx/layouts/index.ts";
+import { layoutNamed } from "../onnx/layouts/index.ts";
 import { OnnxRunner } from "../onnx/runner.ts";
 import { Tensor } from "../../tensor/tensor.ts";
 import { encodeMessage, MessageReader, PROTOCOL, type WireMessage } from "./wire.ts";
@@ -61,7 +61,7 @@ async function handle(m: WireMessage): Promise<void> {
   switch (op) {
     case "hello": {
       if (m.header["protocol"] !== PROTOCOL) throw new Error(`this engine speaks ${PROTOCOL}, not ${JSON.stringify(m.header["protocol"])}`);
-      const layout = LAYOUTS[layoutName];
+      const layout = layoutNamed(layoutName);
       if (layout === undefined) throw new Error(`unknown layout ${layoutName}`);
       backend = layout.open(await OnnxRunner.open(files), m.header["model"] as ModelShape);
       reply(id, { protocol: PROTOCOL, engine: `numgate reference engine (onnxruntime-node, ${layoutName} layout)`, capabilities: backend.capabilities });

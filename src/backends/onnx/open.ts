@@ -3,7 +3,7 @@ import { relative } from "node:path";
 import type { Candidate } from "../../candidate/candidate.ts";
 import { NumgateError } from "../../errors/numgate-error.ts";
 import type { Backend, BackendOpenOptions, ModelShape } from "../backend.ts";
-import { detectLayout, LAYOUTS, type OnnxLayout } from "./layouts/index.ts";
+import { detectLayout, LAYOUTS, layoutNamed, type OnnxLayout } from "./layouts/index.ts";
 import { chooseProvider } from "./providers.ts";
 import { OnnxRunner } from "./runner.ts";
 
@@ -19,7 +19,7 @@ export function layoutFiles(candidate: Candidate): { layout: OnnxLayout; name: s
   if (name === null) {
     throw new NumgateError("candidate_invalid", `the folder ${folder ?? "?"} is in no layout numgate knows (layouts: ${Object.keys(LAYOUTS).join(", ")}); name one in "layout"`, { file: manifest, field: "files.folder" });
   }
-  const layout = LAYOUTS[name];
+  const layout = layoutNamed(name);
   if (layout === undefined) {
     throw new NumgateError("candidate_invalid", `unknown layout "${name}" (layouts: ${Object.keys(LAYOUTS).join(", ")})`, { file: manifest, field: "layout" });
   }

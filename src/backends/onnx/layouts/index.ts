@@ -10,6 +10,11 @@ export const LAYOUTS: Readonly<Record<string, OnnxLayout>> = {
   genai: genaiLayout,
 };
 
+/** The layout called `name` (own keys only: "constructor" is no layout), or undefined. */
+export function layoutNamed(name: string): OnnxLayout | undefined {
+  return Object.hasOwn(LAYOUTS, name) ? LAYOUTS[name] : undefined;
+}
+
 /** The layout a model folder is in, by the files its runtime looks for; null when none fits. */
 export function detectLayout(folder: string): string | null {
   for (const [name, layout] of Object.entries(LAYOUTS)) {
