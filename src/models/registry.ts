@@ -24,10 +24,15 @@ export function isFamilyName(name: string): boolean {
   return Object.hasOwn(LOADERS, name);
 }
 
+/** What a spec or a caller is told of a family name no family has. */
+export function unknownFamilyMessage(name: string): string {
+  return `unknown model family "${name}" (families: ${FAMILY_NAMES.join(", ")})`;
+}
+
 /** The family called `name`; NumgateError "schema_violation" (at `where`) for a name no family has. */
 export async function loadFamily(name: string, where: NumgateErrorDetails = {}): Promise<AnyFamily> {
   const load = Object.hasOwn(LOADERS, name) ? LOADERS[name] : undefined;
-  if (load === undefined) throw new NumgateError("schema_violation", `unknown model family "${name}" (families: ${FAMILY_NAMES.join(", ")})`, where);
+  if (load === undefined) throw new NumgateError("schema_violation", unknownFamilyMessage(name), where);
   const family = await load();
   // The key is what specs say; the family's own name is what its manifests say. They must agree.
   if (family.name !== name) throw new NumgateError("internal", `models/registry.ts files family "${family.name}" under "${name}"`);

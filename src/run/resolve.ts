@@ -7,7 +7,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { basename, join, relative, resolve } from "node:path";
 import { NumgateError } from "../errors/numgate-error.ts";
 import { confinedPath } from "../files/confine.ts";
-import { FAMILY_NAMES, isFamilyName } from "../models/registry.ts";
+import { isFamilyName, unknownFamilyMessage } from "../models/registry.ts";
 import { GateSpecSchema, type CandidateEntry, type GateSpec } from "../spec/gate-spec.ts";
 import { gateUnit } from "../gates/registry.ts";
 import type { SettingFault } from "../gates/unit.ts";
@@ -93,7 +93,7 @@ export function resolveSpec(root: string, model: string): ResolvedSpec {
   // Loaded by their cwd-relative path so that every message (and report.json) names it that way.
   const spec = loadYamlFile(rel(specPath), GateSpecSchema, "gate spec");
   if (!isFamilyName(spec.family)) {
-    throw specFault(specPath, ["family"], `unknown model family "${spec.family}" (families: ${FAMILY_NAMES.join(", ")})`);
+    throw specFault(specPath, ["family"], unknownFamilyMessage(spec.family));
   }
   const ladderPath = join(root, "ladders", `${spec.ladder}.yaml`);
   if (!existsSync(ladderPath)) {
