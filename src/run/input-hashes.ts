@@ -1,8 +1,8 @@
 /**
- * The run's input files hashed for report.json, in the background (on a worker thread, see
- * src/files/hash.ts): started before the backend loads and collected after the last rung, so at
- * real size (tens of GB of weights) hashing overlaps loading and inference instead of following
- * them. One file at a time: reading two large files at once would only make the disk seek between
+ * The run's input files hashed for report.json (src/files/hash.ts: large inputs on a worker
+ * thread, small ones at once, remembered ones not read): started before the backend loads and
+ * collected after the last rung, so at real size (tens of GB of weights) hashing overlaps loading
+ * and inference instead of following them. One file at a time: reading two large files at once would only make the disk seek between
  * them.
  */
 import { FileHasher } from "../files/hash.ts";
