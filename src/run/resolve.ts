@@ -51,7 +51,7 @@ type Overrides = Record<string, Record<string, unknown>>;
  */
 function impossibleSetting(r: Omit<ResolvedSpec, "oracleDir" | "root">, candidate: string | undefined): NumgateError | undefined {
   const layers: { file: string; base: (string | number)[]; overrides: (section: SettingSection) => Overrides }[] = [];
-  const entry = candidate === undefined ? undefined : r.spec.candidates[candidate];
+  const entry = candidate === undefined ? undefined : specCandidate(r.spec, candidate);
   if (entry !== undefined) layers.push({ file: r.specPath, base: ["candidates", candidate as string], overrides: (s) => entry[s] });
   layers.push({ file: r.specPath, base: [], overrides: (s) => r.spec[s] });
   for (const [i, rung] of r.ladder.rungs.entries()) {
@@ -103,7 +103,7 @@ export function resolveSpec(root: string, model: string): ResolvedSpec {
   if (ladder.family !== spec.family) {
     throw specFault(specPath, ["ladder"], `ladder "${ladder.name}" is for family ${ladder.family}, but the spec is ${spec.family}`);
   }
-  if (spec.candidates[spec.default_candidate] === undefined) {
+  if (specCandidate(spec, spec.default_candidate) === undefined) {
     throw specFault(specPath, ["default_candidate"], `"${spec.default_candidate}" is not one of the candidates (${Object.keys(spec.candidates).join(", ")})`);
   }
   // Every override must name a rung of the ladder and settings that rung's kind understands.
@@ -140,6 +140,11 @@ export function resolveSpec(root: string, model: string): ResolvedSpec {
   return { root, specPath, spec, ladderPath, ladder, oracleDir };
 }
 
+/** The spec's candidate called `name`, or undefined; own keys only, so "toString" names none. */
+export function specCandidate(spec: GateSpec, name: string): CandidateEntry | undefined {
+  return Object.hasOwn(spec.candidates, name) ? spec.candidates[name] : undefined;
+}
+
 export interface ResolvedCandidate {
   name: string;
   manifestPath: string;
@@ -149,7 +154,7 @@ export interface ResolvedCandidate {
 /** A candidate by spec name, or a path to a candidate manifest (held to the spec's thresholds). */
 export function resolveCandidate(r: ResolvedSpec, nameOrPath: string | undefined): ResolvedCandidate {
   const name = nameOrPath ?? r.spec.default_candidate;
-  const entry = r.spec.candidates[name];
+  const entry = specCandidate(r.spec, name);
   if (entry !== undefined) return { name, manifestPath: resolve(r.root, entry.file), entry };
   if (name.endsWith(".json")) {
     // A path given on the command line is the user's own choice: not confined, but it must exist.

@@ -14,7 +14,7 @@ import { gateUnit, type GateRun as Run, type GateRung as Rung } from "../gates/r
 import type { FileRole } from "../verdicts/rung.ts";
 import { reportDuration } from "../verdicts/timing.ts";
 import { openCandidateSession, outsideRoots, sessionOpener, type CandidateSession } from "./open-session.ts";
-import { planRungs, rel, resolveCandidate, resolveSpec, type ResolvedSpec } from "./resolve.ts";
+import { planRungs, rel, resolveCandidate, resolveSpec, specCandidate, type ResolvedSpec } from "./resolve.ts";
 import { recordEstimateLines } from "./record-cost.ts";
 
 export interface GateRunRequest {
@@ -124,7 +124,7 @@ export async function runGate(req: GateRunRequest): Promise<GateRunResult> {
         ...(req.only === undefined ? {} : { only: req.only }),
         prompts,
         // A candidate given by path is reopened by its path; one of the spec, by its name.
-        candidate: r.spec.candidates[cand.name] === undefined ? cand.manifestPath : cand.name,
+        candidate: specCandidate(r.spec, cand.name) === undefined ? cand.manifestPath : cand.name,
         openSession: sessionOpener(r, family, oracle),
         producer: `${rel(cand.manifestPath)} (${backend.name})`,
         ...(req.onRungStart === undefined ? {} : { onRungStart: req.onRungStart }),
