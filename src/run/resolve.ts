@@ -142,7 +142,7 @@ export function resolveSpec(root: string, model: string): ResolvedSpec {
 
 /** The spec's candidate called `name`, or undefined; own keys only, so "toString" names none. */
 export function specCandidate(spec: GateSpec, name: string): CandidateEntry | undefined {
-  return Object.hasOwn(spec.candidates, name) ? spec.candidates[name] : undefined;
+  return ownValue(spec.candidates, name);
 }
 
 export interface ResolvedCandidate {
@@ -170,10 +170,22 @@ export function resolveCandidate(r: ResolvedSpec, nameOrPath: string | undefined
 
 /** Ladder defaults, then spec-wide overrides, then the candidate's own. */
 export function planRungs(r: ResolvedSpec, c: ResolvedCandidate): RungPlan[] {
-  const asked = (id: string) => [r.spec.thresholds[id], r.spec.options[id], c.entry.thresholds[id], c.entry.options[id]].some((x) => x !== undefined);
+  const specThresholds = (id: string) => ownValue(r.spec.thresholds, id);
+  const specOptions = (id: string) => ownValue(r.spec.options, id);
+  const candidateThresholds = (id: string) => ownValue(c.entry.thresholds, id);
+  const candidateOptions = (id: string) => ownValue(c.entry.options, id);
+  const asked = (id: string) => [specThresholds(id), specOptions(id), candidateThresholds(id), candidateOptions(id)].some((x) => x !== undefined);
   return r.ladder.rungs.filter((spec) => !spec.opt_in || asked(spec.id)).map((spec) => ({
     spec,
-    thresholds: { ...spec.thresholds, ...r.spec.thresholds[spec.id], ...c.entry.thresholds[spec.id] } as Record<string, number>,
-    options: { ...spec.options, ...r.spec.options[spec.id], ...c.entry.options[spec.id] } as Record<string, unknown>,
+    thresholds: { ...spec.thresholds, ...specThresholds(spec.id), ...candidateThresholds(spec.id) } as Record<string, number>,
+    options: { ...spec.options, ...specOptions(spec.id), ...candidateOptions(spec.id) } as Record<string, unknown>,
   }));
+}
+
+/**
+ * `record[key]` when it is the record's own entry: a rung id such as "constructor" (a valid id)
+ * must not find Object.prototype's member and read as asked for.
+ */
+function ownValue<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
+  return Object.hasOwn(record, key) ? record[key] : undefined;
 }

@@ -75,3 +75,23 @@ describe("ladder over an echo session", () => {
     expect(rungs[0]?.depends_on).toEqual([]);
   });
 });
+
+describe("planRungs", () => {
+  // "constructor" is a valid rung id and a member of Object.prototype: the overrides are looked up
+  // as own keys, or every spec would read as asking for an opt-in rung of that name.
+  const withOptIn = (id: string) => {
+    const greedy = spec.ladder.rungs.find((r) => r.id === "greedy");
+    if (greedy === undefined) throw new Error("the qwen3-vl ladder has no greedy rung");
+    return { ...spec, ladder: { ...spec.ladder, rungs: [...spec.ladder.rungs, { ...greedy, id, opt_in: true, depends_on: [] }] } };
+  };
+
+  it("leaves an opt-in rung out unless the spec or candidate sets something for it, whatever its id", () => {
+    for (const id of ["constructor", "extra_greedy"]) {
+      const r = withOptIn(id);
+      expect(planRungs(r, resolveCandidate(r, "fp32")).map((p) => p.spec.id)).not.toContain(id);
+      const asked = { ...r, spec: { ...r.spec, options: { ...r.spec.options, [id]: { steps: 4 } } } };
+      const plan = planRungs(asked, resolveCandidate(asked, "fp32")).find((p) => p.spec.id === id);
+      expect(plan?.options).toMatchObject({ steps: 4 });
+    }
+  });
+});
