@@ -52,6 +52,13 @@ describe("ranking edge cases", () => {
     expect(topK(row, 5000).length).toBe(5000);
   });
 
+  it("small k keeps the order of the sorted path with NaNs and ties", () => {
+    const row = Float32Array.from({ length: 700 }, (_, i) => (i % 97 === 5 ? NaN : Math.round(Math.cos(i * 7.31) * 20)));
+    const sorted = topK(row, 100);
+    for (const k of [1, 2, 5, 17, 64]) expect(topK(row, k)).toEqual(sorted.slice(0, k));
+    expect(sorted.slice(0, 8)).toEqual([5, 102, 199, 296, 393, 490, 587, 684]); // every NaN first, by index
+  });
+
   it("top2Margin needs two values", () => {
     expect(top2Margin([1, 4, 2])).toEqual({ top1: 1, top2: 2, top1Value: 4, top2Value: 2, margin: 2 });
     expect(() => top2Margin([1])).toThrow(NumgateError);
@@ -73,6 +80,33 @@ describe("ranking edge cases", () => {
     expect(klDivergence([0, 0], [0, -Infinity])).toBe(Infinity);
     expect(klDivergence([0, Math.log(3)], [0, 0])).toBeCloseTo(0.75 * Math.log(1.5) + 0.25 * Math.log(0.5), 15);
     expect(() => klDivergence([1, 2], [1])).toThrow(NumgateError);
+  });
+
+  it("KL has no distribution to compare (NaN) when either row holds NaN or +Infinity or is fully masked", () => {
+    for (const bad of [[0, NaN, 1], [0, Infinity, 1], [-Infinity, -Infinity, -Infinity]]) {
+      expect(klDivergence(bad, [0, 1, 2])).toBeNaN();
+      expect(klDivergence([0, 1, 2], bad)).toBeNaN();
+    }
+  });
+
+  it("KL is, bit for bit, the sum over p of (log p - log q) with logSumExp's normalisers", () => {
+    // klDivergence computes both rows' log-sum-exps in shared passes; this is the plain definition.
+    const plain = (p: ArrayLike<number>, q: ArrayLike<number>) => {
+      const [lp, lq] = [logSumExp(p), logSumExp(q)];
+      let kl = 0;
+      for (let i = 0; i < p.length; i++) {
+        const a = p[i]! - lp;
+        if (Math.exp(a) !== 0) kl += Math.exp(a) * (a - (q[i]! - lq));
+      }
+      return kl < 0 ? 0 : kl;
+    };
+    for (let r = 0; r < expected.ranking.length; r++) {
+      const p = ref.rowView(r).data as Float32Array;
+      const q = cand.rowView(r).data as Float32Array;
+      expect(klDivergence(p, q)).toBe(plain(p, q));
+      expect(klDivergence(q, p)).toBe(plain(q, p));
+    }
+    expect(klDivergence([3, -Infinity, 1e4, 2], [1, 2, 3, -5])).toBe(plain([3, -Infinity, 1e4, 2], [1, 2, 3, -5]));
   });
 
   it("topKOverlap", () => {
