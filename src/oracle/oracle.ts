@@ -6,6 +6,7 @@ import { existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import { NumgateError } from "../errors/numgate-error.ts";
 import { confinedPath } from "../files/confine.ts";
+import { firstNonFinite } from "../metrics/finite.ts";
 import { loadJsonFile } from "../spec/json.ts";
 import { readSafetensorsSync, type SafetensorsFile } from "../tensor/safetensors.ts";
 import type { Tensor } from "../tensor/tensor.ts";
@@ -167,15 +168,14 @@ export class Oracle<M extends OracleManifest = OracleManifest> {
 export function checkOracleValues(t: Tensor, file: string, name: string): void {
   if (t.dtype !== "f32" && t.dtype !== "f16" && t.dtype !== "bf16" && t.dtype !== "f64") return;
   const v = t.toFloat32();
-  let nonZero = false;
-  for (let i = 0; i < v.length; i++) {
-    const x = v[i] ?? 0;
-    if (!Number.isFinite(x)) {
-      throw new NumgateError("oracle_invalid", `oracle tensor ${name} is non-finite (${x}) at flat index ${i} of ${t.describe()}: re-record the oracle`, { file, field: name });
-    }
-    if (x !== 0) nonZero = true;
+  const bad = firstNonFinite(v);
+  if (bad >= 0) {
+    throw new NumgateError("oracle_invalid", `oracle tensor ${name} is non-finite (${v[bad]}) at flat index ${bad} of ${t.describe()}: re-record the oracle`, { file, field: name });
   }
-  if (!nonZero && v.length > 0) {
+  // A live tensor answers at its first few elements; only a dead one is read to the end.
+  let i = 0;
+  while (i < v.length && v[i] === 0) i++;
+  if (i === v.length && v.length > 0) {
     throw new NumgateError("oracle_invalid", `oracle tensor ${name} is all zeros (${t.describe()}): a degenerate reference cannot judge a candidate; re-record the oracle`, { file, field: name });
   }
 }
