@@ -8,6 +8,7 @@
  * not (comments, single quotes, trailing commas, NaN, anchors, several documents...).
  */
 import { CST, Lexer } from "yaml";
+import { jsonShape } from "../tensor/json-limits.ts";
 import type { z } from "zod";
 import { keyPathAt, lineColAt, MAX_NESTING_DEPTH, parseSpecDocument, positionOf, readSpecText, specLocator, syntaxError, syntaxIssue, validateSpecData, withoutBom } from "./yaml.ts";
 import type { FieldPath, LineCol } from "./yaml.ts";
@@ -30,9 +31,9 @@ export function parseJsonText<T>(text: string, path: string, schema: z.ZodType<T
   } catch (e) {
     parseError = e as Error;
   }
-  // Most files are strict JSON without duplicate keys or deep nesting: JSON.parse and one scan
+  // Most files are strict JSON without duplicate keys or deep nesting: JSON.parse and jsonShape
   // say so, and yaml (slow on JSON: ~100 ms for an oracle manifest) is only asked where and why.
-  if (parseError === undefined && plainJsonShape(source)) {
+  if (parseError === undefined && plainJsonShape(source, data)) {
     return validateSpecData(data, schema, path, what, "json", () => specLocator(parseSpecDocument(asYaml(source), path, what, "json"), "json"));
   }
   // strictJsonFault says where; should it ever miss a fault, JSON.parse's word stands, unlocated.
@@ -60,48 +61,13 @@ export function parseJsonText<T>(text: string, path: string, schema: z.ZodType<T
 }
 
 /**
- * For text JSON.parse accepted: true when no object repeats a key and no collection nests deeper
- * than MAX_NESTING_DEPTH allows (the two faults JSON.parse does not see), in one pass over the
- * characters. False sends the text through yaml, which locates the fault.
+ * For text JSON.parse accepted (`data` is what it returned): true when no object repeats a key and
+ * no collection nests deeper than MAX_NESTING_DEPTH allows (the two faults JSON.parse does not see).
+ * False sends the text through yaml, which locates the fault.
  */
-export function plainJsonShape(text: string): boolean {
-  // One entry per open collection: an object's keys so far, or null for an array.
-  const open: (Set<string> | null)[] = [];
-  let expectKey = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x22 /* " */) {
-      let end = i + 1;
-      let escaped = false;
-      for (; end < text.length; end++) {
-        const d = text.charCodeAt(end);
-        if (d === 0x5c /* \ */) {
-          escaped = true;
-          end++;
-        } else if (d === 0x22) break;
-      }
-      const keys = open[open.length - 1];
-      if (expectKey && keys !== undefined && keys !== null) {
-        // "a" and "\u0061" are the same key.
-        const key = escaped ? (JSON.parse(text.slice(i, end + 1)) as string) : text.slice(i + 1, end);
-        if (keys.has(key)) return false;
-        keys.add(key);
-        expectKey = false;
-      }
-      i = end;
-    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
-      // The outermost collection is at depth 0, as parseSpecDocument counts.
-      if (open.length >= MAX_NESTING_DEPTH) return false;
-      open.push(c === 0x7b ? new Set() : null);
-      expectKey = c === 0x7b;
-    } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
-      open.pop();
-      expectKey = false;
-    } else if (c === 0x2c /* , */) {
-      expectKey = open[open.length - 1] instanceof Set;
-    }
-  }
-  return true;
+export function plainJsonShape(text: string, data: unknown): boolean {
+  const shape = jsonShape(text, data);
+  return shape.distinctKeys && shape.depth <= MAX_NESTING_DEPTH;
 }
 
 /** Where the value at `fieldPath` sits in JSON `text` (objects/arrays: their key), or undefined. */

@@ -39,6 +39,50 @@ export function jsonNestingDepth(json: string, limit = MAX_JSON_NESTING): number
   return deepest;
 }
 
+/** One string token of JSON text, escapes included. Linear on text JSON.parse accepted. */
+const JSON_STRING = /"(?:[^"\\]|\\.)*"/g;
+
+export interface JsonShape {
+  /** No object in the text repeats a key (however it is spelled: "a" and "\u0061" are one key). */
+  readonly distinctKeys: boolean;
+  /** Levels of nested arrays and objects; a scalar is 0, `[]` and `{}` are 1. */
+  readonly depth: number;
+}
+
+/**
+ * What JSON.parse does not say about text it accepted (`parsed` is what it returned): whether an
+ * object repeats a key, and how deep the collections nest. JSON.parse keeps one value per repeated
+ * key, so the text holds more keys than the parsed objects exactly when one repeats; the text's
+ * keys are its colons outside strings, counted after one native replace removes the strings. A
+ * scan per character took longer on cold code (it runs a few times per gate run, before V8
+ * optimises it). Never recurses; only for text JSON.parse accepted (the string pattern is linear
+ * there and the counts mean what they say).
+ */
+export function jsonShape(text: string, parsed: unknown): JsonShape {
+  const bare = text.replace(JSON_STRING, "");
+  let textKeys = 0;
+  for (let i = bare.indexOf(":"); i !== -1; i = bare.indexOf(":", i + 1)) textKeys++;
+  let parsedKeys = 0;
+  let depth = 0;
+  const pending: unknown[] = [parsed];
+  const levels: number[] = [1];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    const level = levels.pop() ?? 1;
+    if (value === null || typeof value !== "object") continue;
+    if (level > depth) depth = level;
+    const children = Array.isArray(value) ? value : Object.values(value);
+    if (!Array.isArray(value)) parsedKeys += children.length;
+    for (const child of children) {
+      if (child !== null && typeof child === "object") {
+        pending.push(child);
+        levels.push(level + 1);
+      }
+    }
+  }
+  return { distinctKeys: textKeys === parsedKeys, depth };
+}
+
 /**
  * A short, single-line rendering of a parsed JSON value for error messages: at most `maxItems`
  * items per array or object, nested containers shown as [...] / {...}, strings cut at 40

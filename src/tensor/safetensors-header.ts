@@ -13,7 +13,7 @@
 import { NumgateError } from "../errors/numgate-error.ts";
 import type { ByteSource } from "./byte-source.ts";
 import { DTYPES, dtypeFromSafetensors, type DType } from "./dtype.ts";
-import { MAX_JSON_NESTING, jsonNestingDepth, previewJson } from "./json-limits.ts";
+import { MAX_JSON_NESTING, jsonNestingDepth, jsonShape, previewJson } from "./json-limits.ts";
 
 /** Same bound as the reference implementation: a larger header is a corrupt or hostile file. */
 export const MAX_HEADER_BYTES = 100_000_000;
@@ -72,7 +72,8 @@ export function readSafetensorsLayout(source: ByteSource): SafetensorsLayout {
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
     throw bad("header JSON must be an object");
   }
-  const dup = findDuplicateKey(text);
+  // jsonShape says whether a key repeats; findDuplicateKey, a slower scan, names it.
+  const dup = jsonShape(text, parsed).distinctKeys ? undefined : findDuplicateKey(text);
   if (dup !== undefined) throw bad(`duplicate key ${previewJson(dup.key)} at ${dup.path.slice(0, 200)}`, dup.topLevelKey);
 
   const header = parsed as Record<string, unknown>;
@@ -166,7 +167,8 @@ function parseTensorInfo(name: string, raw: unknown, file: string): SafetensorsT
 /**
  * JSON.parse silently keeps the last of duplicate keys, so a header could show one tensor to us
  * and another to a different reader. This scans the (already syntax-checked) text once and
- * reports the first key repeated within any single object.
+ * reports the first key repeated within any single object (readSafetensorsLayout asks only when
+ * jsonShape has found that one repeats).
  */
 export function findDuplicateKey(json: string): { key: string; path: string; topLevelKey: string } | undefined {
   interface Frame { readonly isObject: boolean; readonly keys: Set<string>; readonly path: string; expectKey: boolean; lastKey: string }
