@@ -6,14 +6,19 @@
 import { z } from "zod";
 import type { RungSettings, SettingFault } from "./unit.ts";
 
+// Shared instances (schemas are immutable), as in src/verdicts/numbers.ts.
+const COSINE_BOUND = z.number().min(-1).max(1);
+const NON_NEGATIVE_INT = z.number().int().nonnegative();
+const POSITIVE_INT = z.number().int().positive();
+
 /** A cosine threshold: a cosine lies in [-1, 1], so a bound outside it can never be met or never fail. */
-export const cosineBound = () => z.number().min(-1).max(1);
+export const cosineBound = () => COSINE_BOUND;
 /** How many compared steps must match; at most the number of steps compared (see `matchesWithinSteps`). */
-export const matchCount = () => z.number().int().nonnegative();
+export const matchCount = () => NON_NEGATIVE_INT;
 /** The k of a top-k comparison: at least 1. */
-export const topK = () => z.number().int().positive();
+export const topK = () => POSITIVE_INT;
 /** How many decode steps to compare: at least 1. */
-export const stepCount = () => z.number().int().positive();
+export const stepCount = () => POSITIVE_INT;
 
 /** `min_matches` above the number of steps compared is a threshold no candidate can meet. */
 export function matchesWithinSteps(kind: string, s: RungSettings, defaultSteps: number): SettingFault[] {

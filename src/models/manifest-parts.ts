@@ -6,7 +6,9 @@
 import { z } from "zod";
 import { OraclePromptSchema } from "../oracle/manifest.ts";
 
-const int = () => z.number().int();
+// One instance for every integer field (zod schemas are immutable; .positive() and such return new ones).
+const INT = z.number().int();
+const int = () => INT;
 
 /** `text`: the decoder's attention dimensions, vocabulary and rotary base. */
 export function decoderDimensions() {

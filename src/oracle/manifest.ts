@@ -6,7 +6,9 @@
  */
 import { z } from "zod";
 
-const int = () => z.number().int();
+// One instance for every integer field (zod schemas are immutable; .positive() and such return new ones).
+const INT = z.number().int();
+const int = () => INT;
 
 export const OraclePromptSchema = z.looseObject({
   name: z.string().min(1),

@@ -4,12 +4,20 @@
  */
 import { z } from "zod";
 
+// One instance of each, shared by every field that uses it: zod schemas are immutable (a method
+// such as .optional() returns a new schema), and building a fresh chain per field made the report
+// schemas several hundred instances, each built at start-up by cold code.
+const NUM = z.number();
+const METRIC = z.number().nullable();
+const COUNT = z.number().int().nonnegative();
+const SECONDS = z.number().nonnegative();
+
 /** A finite JSON number (zod 4's `z.number()` already rejects NaN and +/-Infinity). */
-export const num = () => z.number();
+export const num = () => NUM;
 /** A metric that is undefined when the candidate produced NaN/Infinity: written as null. */
-export const metric = () => z.number().nullable();
-export const count = () => z.number().int().nonnegative();
-export const seconds = () => z.number().nonnegative();
+export const metric = () => METRIC;
+export const count = () => COUNT;
+export const seconds = () => SECONDS;
 
 /** null for NaN/Infinity, so report.json stays valid JSON. */
 export function finiteOrNull(x: number): number | null {

@@ -6,7 +6,9 @@ import { z } from "zod";
 import { NumgateError } from "../../errors/numgate-error.ts";
 import { FP32, REAL_PROMPTS, recordEstimate, type RecordEstimate } from "../../oracle/record-estimate.ts";
 
-const int = () => z.number().int().positive();
+// One instance for every such field (zod schemas are immutable).
+const POSITIVE_INT = z.number().int().positive();
+const int = () => POSITIVE_INT;
 
 export const VisionConfigSchema = z.looseObject({
   depth: int(),

@@ -3,7 +3,9 @@ import { z } from "zod";
 import { OracleManifestSchema } from "../../oracle/manifest.ts";
 import { decodePositions, decoderDimensions, fixedVisionGrid, imagePromptSchema, mropeSections, visionPatching, visionTokensSchema } from "../manifest-parts.ts";
 
-const int = () => z.number().int();
+// One instance for every integer field (zod schemas are immutable; .positive() and such return new ones).
+const INT = z.number().int();
+const int = () => INT;
 
 export const Qwen3VLOracleManifestSchema = OracleManifestSchema.extend({
   family: z.literal("qwen3-vl"),

@@ -3,7 +3,9 @@ import { z } from "zod";
 import { OracleManifestSchema } from "../../oracle/manifest.ts";
 import { decodePositions, decoderDimensions, fixedVisionGrid, imagePromptSchema, mropeSections, visionPatching, visionTokensSchema } from "../manifest-parts.ts";
 
-const int = () => z.number().int();
+// One instance for every integer field (zod schemas are immutable; .positive() and such return new ones).
+const INT = z.number().int();
+const int = () => INT;
 
 export const LAYER_TYPES = ["linear_attention", "full_attention"] as const;
 export type LayerType = (typeof LAYER_TYPES)[number];
