@@ -3,7 +3,8 @@
  * `npm run build` (and `prepare`, so `npm ci` runs it): type-checks src/ with tsc, then bundles
  * the CLI with esbuild into dist/cli/:
  *   numgate-<hash>.cjs  src/cli/program.ts and all it imports (zod, yaml, commander, chalk,
- *                       protobufjs included), one CommonJS file;
+ *                       protobufjs included), one CommonJS module, stored inside its function
+ *                       wrapper (see below);
  *   main.js             src/cli/bundle-loader.ts: runs that file through a V8 code cache.
  *
  * Why a bundle rather than tsc's file-for-file output: a tiny gate run spent ~200 ms of its ~580 ms
@@ -85,9 +86,16 @@ if (bundle === undefined) throw new Error("build: esbuild wrote no .cjs bundle")
 // and template literals, where a \u escape is the same character (numgate's html tag reads the
 // cooked strings). One non-ASCII character made the whole 1.5 MB a two-byte string: ~3 ms more to
 // read it and ~2 ms more to compile it through the code cache, on every command.
+//
+// The file is written already inside the function wrapper node gives a CommonJS module, so that the
+// loader compiles the text it read as it is: node reads a file of more than ~1 MB as an external
+// string, outside V8's heap, while adding the wrapper in the loader copied all 1.5 MB onto the heap,
+// where it counted towards the size at which V8 starts a full collection. So the file is the
+// wrapped function, not a module to require.
 const bundlePath = join(root, bundle);
 const bundleText = readFileSync(bundlePath, "utf8");
-writeFileSync(bundlePath, bundleText.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
+const asciiText = bundleText.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+writeFileSync(bundlePath, `(function (exports, require, module, __filename, __dirname) {${asciiText}\n})`);
 const loader = await build({
   absWorkingDir: root,
   entryPoints: { "cli/main": "src/cli/bundle-loader.ts" },
