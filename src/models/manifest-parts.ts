@@ -6,9 +6,10 @@
 import { z } from "zod";
 import { OraclePromptSchema } from "../oracle/manifest.ts";
 
-// One instance for every integer field (zod schemas are immutable; .positive() and such return new ones).
+// One instance for every integer field of every family's manifest (zod schemas are immutable;
+// .positive() and such return new ones).
 const INT = z.number().int();
-const int = () => INT;
+export const int = () => INT;
 
 /** `text`: the decoder's attention dimensions, vocabulary and rotary base. */
 export function decoderDimensions() {

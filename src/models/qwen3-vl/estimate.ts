@@ -6,9 +6,10 @@ import { z } from "zod";
 import { NumgateError } from "../../errors/numgate-error.ts";
 import { FP32, REAL_PROMPTS, recordEstimate, type RecordEstimate } from "../../oracle/record-estimate.ts";
 
-// One instance for every such field (zod schemas are immutable).
+// One instance for every such field, here and in Qwen3.5's estimate (zod schemas are immutable).
 const POSITIVE_INT = z.number().int().positive();
-const int = () => POSITIVE_INT;
+export const positiveInt = () => POSITIVE_INT;
+const int = positiveInt;
 
 export const VisionConfigSchema = z.looseObject({
   depth: int(),

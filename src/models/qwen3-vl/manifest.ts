@@ -1,11 +1,7 @@
 /** Qwen3-VL's parts of the oracle and candidate manifests. */
 import { z } from "zod";
 import { OracleManifestSchema } from "../../oracle/manifest.ts";
-import { decodePositions, decoderDimensions, fixedVisionGrid, imagePromptSchema, mropeSections, visionPatching, visionTokensSchema } from "../manifest-parts.ts";
-
-// One instance for every integer field (zod schemas are immutable; .positive() and such return new ones).
-const INT = z.number().int();
-const int = () => INT;
+import { decodePositions, decoderDimensions, fixedVisionGrid, imagePromptSchema, int, mropeSections, visionPatching, visionTokensSchema } from "../manifest-parts.ts";
 
 export const Qwen3VLOracleManifestSchema = OracleManifestSchema.extend({
   family: z.literal("qwen3-vl"),

@@ -6,11 +6,9 @@
  */
 import { z } from "zod";
 import { FP32, REAL_PROMPTS, recordEstimate, type RecordEstimate } from "../../oracle/record-estimate.ts";
-import { TextConfigSchema, VisionConfigSchema, parseConfig, visionParameters } from "../qwen3-vl/estimate.ts";
+import { TextConfigSchema, VisionConfigSchema, parseConfig, positiveInt, visionParameters } from "../qwen3-vl/estimate.ts";
 
-// One instance for every such field (zod schemas are immutable).
-const POSITIVE_INT = z.number().int().positive();
-const int = () => POSITIVE_INT;
+const int = positiveInt;
 
 const ConfigSchema = z.looseObject({
   tie_word_embeddings: z.boolean().default(false),

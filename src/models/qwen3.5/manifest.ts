@@ -1,11 +1,7 @@
 /** Qwen3.5's parts of the oracle and candidate manifests (written by oracles/record/record_qwen35.py). */
 import { z } from "zod";
 import { OracleManifestSchema } from "../../oracle/manifest.ts";
-import { decodePositions, decoderDimensions, fixedVisionGrid, imagePromptSchema, mropeSections, visionPatching, visionTokensSchema } from "../manifest-parts.ts";
-
-// One instance for every integer field (zod schemas are immutable; .positive() and such return new ones).
-const INT = z.number().int();
-const int = () => INT;
+import { decodePositions, decoderDimensions, fixedVisionGrid, imagePromptSchema, int, mropeSections, visionPatching, visionTokensSchema } from "../manifest-parts.ts";
 
 export const LAYER_TYPES = ["linear_attention", "full_attention"] as const;
 export type LayerType = (typeof LAYER_TYPES)[number];
