@@ -35,13 +35,12 @@ import { Tensor } from "../../src/tensor/tensor.ts";
 import {
   CANDIDATES_REL,
   FP32_FILES,
-  MAIN,
   MANIFEST_REL,
   PROMPTS_REL,
   REPO,
   REPORT_FILES,
+  SOURCES_CLI,
   SPEC_REL,
-  TSX_CLI,
   background,
   editFile,
   makeTempRoot,
@@ -383,8 +382,7 @@ async function runSubprocess(c: Case & { via: { cli: string[]; signal?: { sig: N
 
 /**
  * Starts the CLI, waits until it is gating (the dying engine has gone silent and says so in its
- * mark file) or writing (a staged file exists), then signals the CLI's launcher, which passes the
- * signal on to numgate as a terminal or a CI runner does.
+ * mark file) or writing (a staged file exists), then signals numgate's process.
  */
 function signalled(args: string[], root: TempRoot, out: string, sig: NodeJS.Signals, when: "gating" | "writing"): Promise<{ code: number | null; stderr: string }> {
   const mark = root.path("engine-silent.mark");
@@ -392,7 +390,7 @@ function signalled(args: string[], root: TempRoot, out: string, sig: NodeJS.Sign
   const cwd = root.dir;
   delete env["GITHUB_ACTIONS"];
   delete env["GITHUB_STEP_SUMMARY"];
-  const child = spawn(process.execPath, [TSX_CLI, MAIN, ...args], { cwd, env, stdio: ["ignore", "ignore", "pipe"], detached: true });
+  const child = spawn(process.execPath, [...SOURCES_CLI, ...args], { cwd, env, stdio: ["ignore", "ignore", "pipe"], detached: true });
   let stderr = "";
   let sent = false;
   const send = () => {

@@ -12,7 +12,7 @@ import { XMLParser } from "fast-xml-parser";
 import { afterAll, describe, expect, it } from "vitest";
 import { readReport } from "../../src/report/json.ts";
 import { readRunIds } from "../../src/report/write.ts";
-import { MAIN, REPO, TSX_CLI, removeTempDirs, tempDir } from "../helpers/cli.ts";
+import { REPO, SOURCES_CLI, removeTempDirs, tempDir } from "../helpers/cli.ts";
 
 const KILLS = 20;
 /** Per staged file; three files make a ~0.5 s window in which a kill lands during writing. */
@@ -29,9 +29,9 @@ function startCli(dir: string): Child {
   delete env["GITHUB_ACTIONS"];
   delete env["GITHUB_STEP_SUMMARY"];
   delete env["SOURCE_DATE_EPOCH"]; // every complete run then has its own run id
-  // detached: its own process group, so a kill reaches tsx and the node process it starts, as a
+  // detached: its own process group, so a kill reaches numgate and any process it starts, as a
   // Ctrl-C in a terminal or a CI runner's cancel does.
-  const child = spawn(process.execPath, [TSX_CLI, MAIN, ...ARGS, dir, "-q"], { cwd: REPO, env, stdio: ["ignore", "ignore", "pipe"], detached: true });
+  const child = spawn(process.execPath, [...SOURCES_CLI, ...ARGS, dir, "-q"], { cwd: REPO, env, stdio: ["ignore", "ignore", "pipe"], detached: true });
   const err: Buffer[] = [];
   child.stderr.on("data", (b: Buffer) => err.push(b));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => {
@@ -115,12 +115,12 @@ describe("killing numgate at random moments", () => {
       if (sig === "SIGTERM") {
         expect(newTempFiles(dir, before), context).toEqual([]);
         // The run may also have finished just before the signal (exit 0), or the signal may have
-        // hit the tsx launcher before it installed its handlers (killed by SIGTERM, nothing written).
+        // hit numgate before it installed its handlers (killed by SIGTERM, nothing written).
         if (r.code === null) expect(r.signal, context).toBe("SIGTERM");
         else if (r.code !== 0) {
           expect(r.code, context).toBe(143);
           const said = /numgate: interrupted \(SIGTERM\)[^\n]*(kept the previous report set|wrote the new report set) \(run id ([0-9a-f]{16})\)/.exec(r.stderr);
-          // Before numgate installs its handlers (tsx still loading) there is nothing to say.
+          // A signal while gating into a directory with no consistent set names no run id.
           if (whileWriting) expect(said, context).not.toBeNull();
           if (said !== null) expect(said[2], context).toBe(now);
         }

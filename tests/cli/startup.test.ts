@@ -11,7 +11,7 @@ import { NumgateError } from "../../src/errors/numgate-error.ts";
 import { readReport } from "../../src/report/json.ts";
 import { GateSpecSchema } from "../../src/spec/gate-spec.ts";
 import { loadYamlFile, SpecError } from "../../src/spec/yaml.ts";
-import { MAIN, REPO, TSX_CLI } from "../helpers/cli.ts";
+import { REPO, SOURCES_CLI } from "../helpers/cli.ts";
 
 const packageVersion = (JSON.parse(readFileSync(join(REPO, "package.json"), "utf8")) as { version: string }).version;
 
@@ -49,7 +49,7 @@ describe("the built CLI", () => {
       const report = join(REPO, "tests", "fixtures", "report", "recorded-report.json");
       const built = spawnSync(process.execPath, [join(REPO, "dist", "cli", "main.js"), "render", report, "--out", join(out, "built")], { cwd: REPO, encoding: "utf8", timeout: 60_000 });
       expect(built.status, built.stderr).toBe(0);
-      const sources = spawnSync(process.execPath, [TSX_CLI, MAIN, "render", report, "--out", join(out, "sources")], { cwd: REPO, encoding: "utf8", timeout: 60_000 });
+      const sources = spawnSync(process.execPath, [...SOURCES_CLI, "render", report, "--out", join(out, "sources")], { cwd: REPO, encoding: "utf8", timeout: 60_000 });
       expect(sources.status, sources.stderr).toBe(0);
       const html = readFileSync(join(out, "built", "report.html"), "utf8");
       expect(html).toContain("\u2014");

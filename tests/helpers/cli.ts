@@ -1,7 +1,7 @@
 /**
  * Helpers for the end-to-end CLI tests (tests/cli/): spawn the real `numgate` CLI as a subprocess
- * (node + tsx over the sources; `npm run gate` runs the same code bundled, which
- * tests/cli/startup.test.ts runs too) and build throw-away project roots to break.
+ * (one node process with tsx's loader over the sources; `npm run gate` runs the same code bundled,
+ * which tests/cli/startup.test.ts runs too) and build throw-away project roots to break.
  *
  * Nothing here mocks anything: the child process loads the real spec, oracle and ONNX graphs.
  */
@@ -9,13 +9,19 @@ import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parse as parseYaml } from "yaml";
 
 /** The repository root (the checkout these tests live in). */
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const TSX_CLI = join(REPO, "node_modules", "tsx", "dist", "cli.mjs");
 export const MAIN = join(REPO, "src", "cli", "main.ts");
+/**
+ * node's arguments that run the CLI from its sources: tsx's loader in the numgate process itself,
+ * not tsx's CLI. That CLI starts a second node and relays a signal to it, SIGKILLing it when it
+ * does not confirm within 30 ms, which a loaded CI machine missed (exit 143 with no word from
+ * numgate); the published bin runs in-process too, so signals reach numgate as they do here.
+ */
+export const SOURCES_CLI: readonly string[] = ["--import", pathToFileURL(join(REPO, "node_modules", "tsx", "dist", "loader.mjs")).href, MAIN];
 
 export const MODEL = "qwen3-vl-tiny";
 /** Paths relative to a project root (the repo or a temp root). */
@@ -98,7 +104,7 @@ function childEnv(opts: CliOptions): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Runs `numgate <args>` as `node node_modules/tsx/dist/cli.mjs src/cli/main.ts <args>`. */
+/** Runs `numgate <args>` as `node --import <tsx's loader> src/cli/main.ts <args>`. */
 export async function runCli(args: readonly string[], opts: CliOptions = {}): Promise<CliResult> {
   await acquire();
   try {
@@ -113,8 +119,8 @@ function spawnCli(args: readonly string[], opts: CliOptions): Promise<CliResult>
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    // detached: its own process group, so a timeout can stop tsx and the node child it starts.
-    const child = spawn(process.execPath, [TSX_CLI, MAIN, ...args], { cwd, env: childEnv(opts), stdio: ["ignore", "pipe", "pipe"], detached: true });
+    // detached: its own process group, so a timeout stops any engine process it started too.
+    const child = spawn(process.execPath, [...SOURCES_CLI, ...args], { cwd, env: childEnv(opts), stdio: ["ignore", "pipe", "pipe"], detached: true });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on("data", (b: Buffer) => out.push(b));
