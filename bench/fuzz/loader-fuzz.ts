@@ -12,7 +12,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { stringify as toYaml } from "yaml";
-import type { z } from "zod";
+import type { z } from "zod/mini";
 import { CandidateManifestSchema } from "../../src/candidate/manifest.ts";
 import { isNumgateError } from "../../src/errors/numgate-error.ts";
 import { OracleManifestSchema } from "../../src/oracle/manifest.ts";
@@ -151,7 +151,7 @@ function expectValueOrNumgateError(load: () => unknown, file: string, text: stri
   }
 }
 
-function yamlTarget(name: string, seedPaths: readonly string[], schema: z.ZodType<unknown>, what: string): LoaderTarget {
+function yamlTarget(name: string, seedPaths: readonly string[], schema: z.ZodMiniType<unknown>, what: string): LoaderTarget {
   const seeds = seedPaths.map(read);
   const docs = seeds.map((s) => JSON.parse(JSON.stringify(parseYamlText(s, "seed.yaml", schema, what))) as Json);
   const file = `${name}.yaml`;
@@ -169,7 +169,7 @@ function yamlTarget(name: string, seedPaths: readonly string[], schema: z.ZodTyp
   };
 }
 
-function jsonTarget(name: string, seedPaths: readonly string[], schema: z.ZodType<unknown>, what: string): LoaderTarget {
+function jsonTarget(name: string, seedPaths: readonly string[], schema: z.ZodMiniType<unknown>, what: string): LoaderTarget {
   const seeds = seedPaths.map(read);
   const docs = seeds.map((s) => JSON.parse(s) as Json);
   const file = `${name}.json`;

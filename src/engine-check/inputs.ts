@@ -3,7 +3,7 @@
  * one image, from a gate spec's oracle (`--model`) or from a small JSON file (`--shape`).
  */
 import { readFileSync } from "node:fs";
-import { z } from "zod";
+import { z } from "../schema/zod.ts";
 import { NumgateError } from "../errors/numgate-error.ts";
 import { loadFamily } from "../models/registry.ts";
 import { Oracle } from "../oracle/oracle.ts";
@@ -35,15 +35,15 @@ export async function inputsFromModel(root: string, model: string): Promise<Chec
 const ShapeFileSchema = z.strictObject({
   model: z.strictObject({
     family: z.string(),
-    layers: z.number().int().positive(),
-    hidden: z.number().int().positive(),
-    positionPlanes: z.number().int().positive(),
-    state: z.array(z.strictObject({ name: z.string(), layer: z.number().int(), role: z.enum(["key", "value", "conv", "recurrent"]), emptyShape: z.array(z.number().int().nonnegative()) })),
-    extraInputs: z.array(z.strictObject({ name: z.string(), shape: z.array(z.number().int()) })),
+    layers: z.number().check(z.int(), z.positive()),
+    hidden: z.number().check(z.int(), z.positive()),
+    positionPlanes: z.number().check(z.int(), z.positive()),
+    state: z.array(z.strictObject({ name: z.string(), layer: z.number().check(z.int()), role: z.enum(["key", "value", "conv", "recurrent"]), emptyShape: z.array(z.number().check(z.int(), z.nonnegative())) })),
+    extraInputs: z.array(z.strictObject({ name: z.string(), shape: z.array(z.number().check(z.int())) })),
   }),
-  input_ids: z.array(z.number().int().nonnegative()).min(1).default([1, 2, 3, 4, 5, 6, 7, 8]),
+  input_ids: z._default(z.array(z.number().check(z.int(), z.nonnegative())).check(z.minLength(1)), [1, 2, 3, 4, 5, 6, 7, 8]),
   /** Random pixels of this patch width for one image of this grid. */
-  vision: z.strictObject({ grid_thw: z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]), patch_dim: z.number().int().positive() }).optional(),
+  vision: z.optional(z.strictObject({ grid_thw: z.tuple([z.number().check(z.int(), z.positive()), z.number().check(z.int(), z.positive()), z.number().check(z.int(), z.positive())]), patch_dim: z.number().check(z.int(), z.positive()) })),
 });
 
 export function inputsFromShapeFile(path: string): CheckInputs {

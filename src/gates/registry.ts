@@ -3,7 +3,7 @@
  * is a new folder and one line here; the spec loader, the ladder runner, report.json's schema and
  * every rendering, diff and calibration find it through this table.
  */
-import { z } from "zod";
+import { z } from "../schema/zod.ts";
 import { ErrorEvidenceSchema, type ErrorEvidence } from "../verdicts/prompt-result.ts";
 import type { Rung, Run } from "../verdicts/rung.ts";
 import { engineVsReferenceUnit } from "./engine_vs_reference/unit.ts";
@@ -41,9 +41,9 @@ export type EvidenceKind = Evidence["kind"];
 
 /** Every kind's evidence schema, then the error evidence, discriminated on `kind`. */
 export const EvidenceSchema = z.discriminatedUnion("kind", [
-  ...Object.values(GATE_UNITS).map((u) => u.evidence as unknown as z.ZodObject),
+  ...Object.values(GATE_UNITS).map((u) => u.evidence as unknown as z.ZodMiniObject),
   ErrorEvidenceSchema,
-] as unknown as [z.ZodObject, ...z.ZodObject[]]) as unknown as z.ZodType<Evidence>;
+] as unknown as [z.ZodMiniObject, ...z.ZodMiniObject[]]) as unknown as z.ZodMiniType<Evidence>;
 
 /** A rung result / run of this registry's kinds. */
 export type GateRung = Rung<GateKind, Evidence>;

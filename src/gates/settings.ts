@@ -3,13 +3,13 @@
  * in every kind that has it (the registry test holds the units to that), which is what lets a
  * gate spec be checked for typos before its ladder is known.
  */
-import { z } from "zod";
+import { z } from "../schema/zod.ts";
 import type { RungSettings, SettingFault } from "./unit.ts";
 
 // Shared instances (schemas are immutable), as in src/verdicts/numbers.ts.
-const COSINE_BOUND = z.number().min(-1).max(1);
-const NON_NEGATIVE_INT = z.number().int().nonnegative();
-const POSITIVE_INT = z.number().int().positive();
+const COSINE_BOUND = z.number().check(z.minimum(-1), z.maximum(1));
+const NON_NEGATIVE_INT = z.number().check(z.int(), z.nonnegative());
+const POSITIVE_INT = z.number().check(z.int(), z.positive());
 
 /** A cosine threshold: a cosine lies in [-1, 1], so a bound outside it can never be met or never fail. */
 export const cosineBound = () => COSINE_BOUND;

@@ -5,7 +5,7 @@
  * A part a kind does not have (no diff, no calibration) is an explicit `{ none: reason }`, so
  * that `numgate diff` and `numgate calibrate` can say what they did not do and why.
  */
-import type { z } from "zod";
+import type { z } from "zod/mini";
 import type { SafeHtml } from "../render/html.ts";
 import type { Verdict } from "../verdicts/verdict.ts";
 import type { Capability, SessionOutput } from "../models/session.ts";
@@ -97,12 +97,12 @@ export interface Calibration<E> {
 export interface GateUnit<E extends { kind: string }> {
   readonly kind: E["kind"];
   /** Strict; every key optional (a spec overrides only what it names); each key documents its default. */
-  readonly thresholds: z.ZodObject;
-  readonly options: z.ZodObject;
+  readonly thresholds: z.ZodMiniObject;
+  readonly options: z.ZodMiniObject;
   /** Settings the rung can never pass with, checked once ladder, spec and candidate overrides are merged. */
   impossible(settings: RungSettings): SettingFault[];
   /** The evidence this kind writes into report.json (`kind` is the literal of this kind). */
-  readonly evidence: z.ZodType<E>;
+  readonly evidence: z.ZodMiniType<E>;
   readonly gate: Gate<E>;
   /** Session capabilities without which the rung cannot run (the ladder runner skips it). */
   readonly requires: readonly Capability[];

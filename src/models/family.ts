@@ -3,7 +3,7 @@
  * candidate and driving a prompt through it. Registered by name in ./registry.ts, keyed by the
  * gate spec's (and the oracle manifest's) `family`.
  */
-import type { z } from "zod";
+import type { z } from "zod/mini";
 import type { Backend, ModelShape } from "../backends/backend.ts";
 import type { OracleManifest } from "../oracle/manifest.ts";
 import type { RecordEstimate } from "../oracle/record-estimate.ts";
@@ -13,9 +13,9 @@ import type { ModelSession } from "./session.ts";
 export interface Family<M extends OracleManifest = OracleManifest, C = unknown> {
   readonly name: string;
   /** The whole oracle manifest: the shared part extended with the family's model description. */
-  readonly oracleSchema: z.ZodType<M>;
+  readonly oracleSchema: z.ZodMiniType<M>;
   /** The family's part of a candidate manifest (validated on top of the shared part). */
-  readonly candidateSchema: z.ZodType<C>;
+  readonly candidateSchema: z.ZodMiniType<C>;
   /** The decoder as a runtime needs to know it: state tensors per layer, extra inputs. */
   shape(manifest: M): ModelShape;
   openSession(backend: Backend, oracle: Oracle<M>, candidate: C): ModelSession;

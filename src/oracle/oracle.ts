@@ -10,7 +10,7 @@ import { firstNonFinite } from "../metrics/finite.ts";
 import { loadJsonFile } from "../spec/json.ts";
 import { readSafetensorsSync, type SafetensorsFile } from "../tensor/safetensors.ts";
 import type { Tensor } from "../tensor/tensor.ts";
-import type { z } from "zod";
+import type { z } from "zod/mini";
 import type { OracleManifest } from "./manifest.ts";
 
 export interface OracleDump {
@@ -43,7 +43,7 @@ export class Oracle<M extends OracleManifest = OracleManifest> {
     this.manifest = manifest;
   }
 
-  private static manifestOf<T>(dir: string, schema: z.ZodType<T>): T {
+  private static manifestOf<T>(dir: string, schema: z.ZodMiniType<T>): T {
     const manifestPath = join(dir, "manifest.json");
     if (!existsSync(manifestPath)) {
       throw new NumgateError("oracle_not_recorded", `no oracle manifest: ${manifestPath} does not exist`, {
@@ -54,7 +54,7 @@ export class Oracle<M extends OracleManifest = OracleManifest> {
   }
 
   /** Opens an oracle with its family's full manifest schema. */
-  static open<M extends OracleManifest>(dir: string, schema: z.ZodType<M>, allowedRoots: readonly string[] = []): Oracle<M> {
+  static open<M extends OracleManifest>(dir: string, schema: z.ZodMiniType<M>, allowedRoots: readonly string[] = []): Oracle<M> {
     const manifestPath = join(dir, "manifest.json");
     const manifest = Oracle.manifestOf(dir, schema);
     const oracle = new Oracle<M>(dir, manifestPath, manifest);

@@ -8,7 +8,7 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import type { z } from "zod";
+import type { z } from "zod/mini";
 import { NumgateError } from "../errors/numgate-error.ts";
 import { roundMs } from "../verdicts/timing.ts";
 import { REPORT_SCHEMA_VERSION, ReportSchema, type Report } from "./schema.ts";

@@ -13,7 +13,7 @@
  * - Objects are strict: an unknown key is a schema violation. Additive changes bump
  *   `REPORT_SCHEMA_VERSION`.
  */
-import { z } from "zod";
+import { z } from "../schema/zod.ts";
 import { EvidenceSchema, GATE_KINDS, GateKindSchema, type Evidence, type EvidenceKind, type GateKind } from "../gates/registry.ts";
 import { promptResultSchema, type PromptResult as GenericPromptResult } from "../verdicts/prompt-result.ts";
 import { rungSchema, runSchema } from "../verdicts/rung.ts";
@@ -49,7 +49,7 @@ export type Run = z.infer<typeof RunSchema>;
 export const EnvironmentSchema = z.strictObject({
   numgate: z.string(),
   node: z.string(),
-  onnxruntime: z.string().nullable(),
+  onnxruntime: z.nullable(z.string()),
   platform: z.string(),
 });
 export type Environment = z.infer<typeof EnvironmentSchema>;
@@ -64,20 +64,20 @@ export const ReportSchema = z
      * (`reportRunId`): identical reports have identical ids. Optional in memory; `serializeReport`
      * always writes it. Not to be confused with `runs[].id` (model/candidate).
      */
-    run_id: z.string().regex(RUN_ID_PATTERN).optional(),
+    run_id: z.optional(z.string().check(z.regex(RUN_ID_PATTERN))),
     /** ISO 8601, UTC; pinned from SOURCE_DATE_EPOCH when set (see `reportTimestamp`). */
     generated_at: z.iso.datetime(),
     environment: EnvironmentSchema,
     /** In ladder order. */
     runs: z.array(RunSchema),
   })
-  .superRefine((report, ctx) => {
+  .check(z.superRefine((report, ctx) => {
     const seen = new Set<string>();
     report.runs.forEach((r, i) => {
       if (seen.has(r.id)) ctx.addIssue({ code: "custom", path: ["runs", i, "id"], message: `duplicate run id "${r.id}"` });
       seen.add(r.id);
     });
-  });
+  }));
 export type Report = z.infer<typeof ReportSchema>;
 
 /** The JSON Schema (draft 2020-12) published as src/report/report.schema.json. */

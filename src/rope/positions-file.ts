@@ -16,23 +16,23 @@
  * Output: `{ "cases": [ { "position_ids": [3][B][S], "mrope_position_deltas": [B] } ] }`, in input order.
  */
 import { readFile, writeFile } from "node:fs/promises";
-import { z } from "zod";
+import { z } from "../schema/zod.ts";
 import { NumgateError, isNumgateError } from "../errors/numgate-error.ts";
 import { getRopeIndex, type RopeConvention, type RopeFamily, type RopeIndexResult } from "./get-rope-index.ts";
 
-const Int = z.number().int();
+const Int = z.number().check(z.int());
 const Matrix = z.array(z.array(Int));
-const Grids = z.array(z.array(Int).length(3));
+const Grids = z.array(z.array(Int).check(z.length(3)));
 
 export const PositionsCaseSchema = z.object({
   input_ids: Matrix,
-  mm_token_type_ids: Matrix.nullish(),
-  attention_mask: Matrix.nullish(),
-  image_grid_thw: Grids.nullish(),
-  video_grid_thw: Grids.nullish(),
-  second_per_grid_ts: z.array(z.number()).nullish(),
-  spatial_merge_size: Int.positive().nullish(),
-  tokens_per_second: Int.nonnegative().nullish(),
+  mm_token_type_ids: z.nullish(Matrix),
+  attention_mask: z.nullish(Matrix),
+  image_grid_thw: z.nullish(Grids),
+  video_grid_thw: z.nullish(Grids),
+  second_per_grid_ts: z.nullish(z.array(z.number())),
+  spatial_merge_size: z.nullish(Int.check(z.positive())),
+  tokens_per_second: z.nullish(Int.check(z.nonnegative())),
 });
 
 export const PositionsFileSchema = z.object({
@@ -40,9 +40,9 @@ export const PositionsFileSchema = z.object({
   image_token_id: Int,
   video_token_id: Int,
   vision_start_token_id: Int,
-  convention: z.enum(["transformers-5", "transformers-4.57"]).nullish(),
-  spatial_merge_size: Int.positive().nullish(),
-  tokens_per_second: Int.nonnegative().nullish(),
+  convention: z.nullish(z.enum(["transformers-5", "transformers-4.57"])),
+  spatial_merge_size: z.nullish(Int.check(z.positive())),
+  tokens_per_second: z.nullish(Int.check(z.nonnegative())),
   cases: z.array(PositionsCaseSchema),
 });
 

@@ -9,19 +9,19 @@
  */
 import { CST, Lexer } from "yaml";
 import { jsonShape } from "../tensor/json-limits.ts";
-import type { z } from "zod";
+import type { z } from "zod/mini";
 import { keyPathAt, lineColAt, MAX_NESTING_DEPTH, parseSpecDocument, positionOf, readSpecText, specLocator, syntaxError, syntaxIssue, validateSpecData, withoutBom } from "./yaml.ts";
 import type { FieldPath, LineCol } from "./yaml.ts";
 
 export { lineColAt } from "./yaml.ts";
 
 /** Reads, parses and validates a JSON file. Throws NumgateError / SpecError. */
-export function loadJsonFile<T>(path: string, schema: z.ZodType<T>, what: string): T {
+export function loadJsonFile<T>(path: string, schema: z.ZodMiniType<T>, what: string): T {
   return parseJsonText(readSpecText(path, what), path, schema, what);
 }
 
 /** Parses and validates JSON text; `path` is only used to name the file in errors. */
-export function parseJsonText<T>(text: string, path: string, schema: z.ZodType<T>, what: string): T {
+export function parseJsonText<T>(text: string, path: string, schema: z.ZodMiniType<T>, what: string): T {
   const source = withoutBom(text);
   // The values come from JSON.parse (JSON's own numbers and keys); yaml's document only locates them.
   let data: unknown;

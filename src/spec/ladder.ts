@@ -6,7 +6,7 @@
  * may set is that kind's own strict schema (src/gates/<kind>/settings.ts, through the registry);
  * `rungSettingIssues` applies it here and to a gate spec's overrides (src/run/resolve.ts).
  */
-import { z } from "zod";
+import { z } from "../schema/zod.ts";
 import { GATE_KINDS, GATE_UNITS, GateKindSchema, gateUnit, type GateKind } from "../gates/registry.ts";
 
 export type SettingSection = "thresholds" | "options";
@@ -24,10 +24,10 @@ export const OPTIONS_BY_KIND = keysByKind("options");
  * kind that has it). A gate spec is checked against this before its ladder is known, so a typo
  * gets a did-you-mean; the rung's own kind is checked once the ladder is loaded.
  */
-function anyKindSchema(section: SettingSection): z.ZodObject {
-  const shape: Record<string, z.ZodType> = {};
+function anyKindSchema(section: SettingSection): z.ZodMiniObject {
+  const shape: Record<string, z.ZodMiniType> = {};
   for (const k of GATE_KINDS) {
-    for (const [key, schema] of Object.entries(GATE_UNITS[k][section].shape)) shape[key] ??= schema as z.ZodType;
+    for (const [key, schema] of Object.entries(GATE_UNITS[k][section].shape)) shape[key] ??= schema as z.ZodMiniType;
   }
   return z.strictObject(shape);
 }
@@ -57,28 +57,28 @@ export function rungSettingIssues(kind: GateKind, section: SettingSection, value
 }
 
 export const RungSpecSchema = z.strictObject({
-  id: z.string().regex(/^[a-z][a-z0-9_-]*$/, "rung ids are lowercase letters, digits, _ and -"),
+  id: z.string().check(z.regex(/^[a-z][a-z0-9_-]*$/, "rung ids are lowercase letters, digits, _ and -")),
   kind: GateKindSchema,
-  title: z.string().min(1),
-  depends_on: z.array(z.string()).default([]),
-  thresholds: z.record(z.string(), z.number()).default({}),
-  options: z.record(z.string(), z.unknown()).default({}),
+  title: z.string().check(z.minLength(1)),
+  depends_on: z._default(z.array(z.string()), []),
+  thresholds: z._default(z.record(z.string(), z.number()), {}),
+  options: z._default(z.record(z.string(), z.unknown()), {}),
   /**
    * A rung that compares builds rather than a build with the oracle (repeat, engine_vs_reference)
    * runs for a candidate only when the spec gives it settings for that candidate (or spec-wide).
    */
-  opt_in: z.boolean().default(false),
+  opt_in: z._default(z.boolean(), false),
 });
 export type RungSpec = z.infer<typeof RungSpecSchema>;
 
 export const LadderSchema = z
   .strictObject({
-    name: z.string().min(1),
-    family: z.string().min(1),
-    description: z.string().optional(),
-    rungs: z.array(RungSpecSchema).min(1),
+    name: z.string().check(z.minLength(1)),
+    family: z.string().check(z.minLength(1)),
+    description: z.optional(z.string()),
+    rungs: z.array(RungSpecSchema).check(z.minLength(1)),
   })
-  .superRefine((ladder, ctx) => {
+  .check(z.superRefine((ladder, ctx) => {
     const seen = new Set<string>();
     ladder.rungs.forEach((r, i) => {
       if (seen.has(r.id)) ctx.addIssue({ code: "custom", path: ["rungs", i, "id"], message: `duplicate rung id "${r.id}"` });
@@ -106,5 +106,5 @@ export const LadderSchema = z
         }
       }
     });
-  });
+  }));
 export type Ladder = z.infer<typeof LadderSchema>;

@@ -13,7 +13,7 @@
 import { readFileSync, statSync } from "node:fs";
 import { Composer, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Parser } from "yaml";
 import type { CST, Document, Node as YamlNode, Pair } from "yaml";
-import type { z } from "zod";
+import type { z } from "zod/mini";
 import { NumgateError } from "../errors/numgate-error.ts";
 import type { NumgateErrorCode } from "../errors/numgate-error.ts";
 import { cachedParse, storeParse } from "./parsed-cache.ts";
@@ -143,12 +143,12 @@ export function withoutBom(text: string): string {
 }
 
 /** Reads, parses and validates a YAML file. Throws NumgateError / SpecError (see module doc). */
-export function loadYamlFile<T>(path: string, schema: z.ZodType<T>, what: string): T {
+export function loadYamlFile<T>(path: string, schema: z.ZodMiniType<T>, what: string): T {
   return parseYamlText(readSpecText(path, what), path, schema, what);
 }
 
 /** Parses and validates YAML text; `path` is only used to name the file in errors. */
-export function parseYamlText<T>(text: string, path: string, schema: z.ZodType<T>, what: string): T {
+export function parseYamlText<T>(text: string, path: string, schema: z.ZodMiniType<T>, what: string): T {
   const cached = cachedParse(text);
   if (cached !== undefined) {
     return validateSpecData(cached.data, schema, path, what, "yaml", () => specLocator(parseSpecDocument(text, path, what, "yaml"), "yaml"));
@@ -478,7 +478,7 @@ export interface ZodTranslation {
   file: string;
   /** The value that was validated (to describe what was found and what keys exist). */
   data: unknown;
-  schema: z.ZodType<unknown>;
+  schema: z.ZodMiniType<unknown>;
   locator: Locator;
   /** Vocabulary: "map"/"list" for YAML, "object"/"array" for JSON. */
   dialect: Dialect;
@@ -514,7 +514,7 @@ interface ZodIssueLike {
  */
 export function validateSpecData<T>(
   data: unknown,
-  schema: z.ZodType<T>,
+  schema: z.ZodMiniType<T>,
   path: string,
   what: string,
   dialect: Dialect,

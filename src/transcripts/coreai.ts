@@ -16,35 +16,35 @@
  * decisive logit gap in a flat distribution. We report the probability and that bound.
  */
 import { readFileSync } from "node:fs";
-import { z } from "zod";
+import { z } from "../schema/zod.ts";
 import { NumgateError } from "../errors/numgate-error.ts";
 
-const ids = z.array(z.number().int());
+const ids = z.array(z.number().check(z.int()));
 
 const GateTranscriptSchema = z.looseObject({
   schema: z.literal("coreai-gate-transcript/1"),
-  result: z.string().nullable(),
+  result: z.nullable(z.string()),
   bundle: z.string(),
-  source_model: z.looseObject({ hf_id: z.string(), revision: z.string().nullable(), weights_pinned: z.boolean().optional() }),
-  protocol: z.looseObject({ max_new_tokens: z.number().int() }),
+  source_model: z.looseObject({ hf_id: z.string(), revision: z.nullable(z.string()), weights_pinned: z.optional(z.boolean()) }),
+  protocol: z.looseObject({ max_new_tokens: z.number().check(z.int()) }),
   input_ids: ids,
   oracle: z.looseObject({ gen_ids: ids, gen_text: z.string(), top2_margins: z.array(z.number()) }),
-  engine: z.looseObject({ gen_text: z.string().nullable(), gen_ids: ids.optional() }),
+  engine: z.looseObject({ gen_text: z.nullable(z.string()), gen_ids: z.optional(ids) }),
 });
 
 const VerifyTranscriptSchema = z.looseObject({
   schema: z.literal("coreai-verify-transcript/1"),
-  result: z.string().nullable(),
+  result: z.nullable(z.string()),
   bundle: z.string(),
   oracle_model: z.string(),
-  oracle_revision: z.string().nullable(),
-  cap: z.number().int(),
+  oracle_revision: z.nullable(z.string()),
+  cap: z.number().check(z.int()),
   input_ids: ids,
   oracle_ids: ids,
   oracle_text: z.string(),
-  bundle_text: z.string().nullable(),
+  bundle_text: z.nullable(z.string()),
   margins: z.array(z.number()),
-  margin_floor: z.number().optional(),
+  margin_floor: z.optional(z.number()),
 });
 
 /** A transcript in one shape, whichever format it came in. */
@@ -125,7 +125,7 @@ export function readZooTranscript(file: string): ZooTranscript {
   throw new NumgateError("schema_violation", `${file} is not a Core AI zoo transcript (schema ${JSON.stringify(schema)}; known: coreai-gate-transcript/1, coreai-verify-transcript/1)`, { file, field: "schema" });
 }
 
-function invalid(file: string, e: z.ZodError): NumgateError {
+function invalid(file: string, e: z.core.$ZodError): NumgateError {
   const i = e.issues[0];
   return new NumgateError("schema_violation", `${file}: ${i?.path.join(".") ?? ""}: ${i?.message ?? "invalid"}`, { file, field: i?.path.join(".") ?? "" });
 }

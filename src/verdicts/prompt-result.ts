@@ -3,19 +3,19 @@
  * The evidence is the gate kind's own (see src/gates/<kind>/evidence.ts) or, when the candidate's
  * numbers could not be evaluated (NaN, Inf), an error naming the tensor.
  */
-import { z } from "zod";
+import { z } from "../schema/zod.ts";
 import { VerdictSchema, type Verdict } from "./verdict.ts";
 
 export const ErrorEvidenceSchema = z.strictObject({
   kind: z.literal("error"),
-  tensor: z.string().optional(),
-  layer: z.number().int().nonnegative().optional(),
+  tensor: z.optional(z.string()),
+  layer: z.optional(z.number().check(z.int(), z.nonnegative())),
   detail: z.string(),
 });
 export type ErrorEvidence = z.infer<typeof ErrorEvidenceSchema>;
 
 /** `evidence` is the full evidence schema: a kind's own, or the union of every kind and "error". */
-export function promptResultSchema<E extends z.ZodType>(evidence: E) {
+export function promptResultSchema<E extends z.ZodMiniType>(evidence: E) {
   return z.strictObject({
     prompt: z.string(),
     verdict: VerdictSchema,

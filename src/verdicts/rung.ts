@@ -3,7 +3,7 @@
  * They are generic in the rung kinds and the evidence: the gate registry supplies both, and
  * report/schema.ts composes the published schema from them.
  */
-import { z } from "zod";
+import { z } from "../schema/zod.ts";
 import { seconds } from "./numbers.ts";
 import { promptResultSchema } from "./prompt-result.ts";
 import { RunVerdictSchema, VerdictSchema } from "./verdict.ts";
@@ -12,15 +12,15 @@ import { RunVerdictSchema, VerdictSchema } from "./verdict.ts";
 export const RungErrorSchema = z.strictObject({
   code: z.string(),
   message: z.string(),
-  file: z.string().optional(),
-  field: z.string().optional(),
+  file: z.optional(z.string()),
+  field: z.optional(z.string()),
 });
 export type RungError = z.infer<typeof RungErrorSchema>;
 
-export function rungSchema<K extends z.ZodType<string>, E extends z.ZodType<{ kind: string }>>(kind: K, evidence: E) {
+export function rungSchema<K extends z.ZodMiniType<string>, E extends z.ZodMiniType<{ kind: string }>>(kind: K, evidence: E) {
   return z
     .strictObject({
-      id: z.string().min(1),
+      id: z.string().check(z.minLength(1)),
       kind,
       title: z.string(),
       verdict: VerdictSchema,
@@ -32,13 +32,13 @@ export function rungSchema<K extends z.ZodType<string>, E extends z.ZodType<{ ki
       thresholds: z.record(z.string(), z.number()),
       /** Unit of each metric that has one, e.g. {"margin": "logits"}. */
       units: z.record(z.string(), z.string()),
-      skip_reason: z.string().optional(),
+      skip_reason: z.optional(z.string()),
       /** For a rung skipped because these rungs did not pass; absent when it had nothing to check. */
-      blocked_by: z.array(z.string()).optional(),
-      error: RungErrorSchema.optional(),
+      blocked_by: z.optional(z.array(z.string())),
+      error: z.optional(RungErrorSchema),
       prompts: z.array(promptResultSchema(evidence)),
     })
-    .superRefine((value, ctx) => {
+    .check(z.superRefine((value, ctx) => {
       const rung = value as unknown as { kind: string; prompts: { evidence: { kind: string } }[] };
       rung.prompts.forEach((p, i) => {
         const evidenceKind = p.evidence.kind;
@@ -51,17 +51,17 @@ export function rungSchema<K extends z.ZodType<string>, E extends z.ZodType<{ ki
           });
         }
       });
-    });
+    }));
 }
 /** A rung's result, for rung kinds `K` and evidence `E` (which includes the error evidence). */
-export type Rung<K extends string, E extends { kind: string }> = z.output<ReturnType<typeof rungSchema<z.ZodType<K>, z.ZodType<E>>>>;
+export type Rung<K extends string, E extends { kind: string }> = z.output<ReturnType<typeof rungSchema<z.ZodMiniType<K>, z.ZodMiniType<E>>>>;
 
 export const FileRoleSchema = z.enum(["spec", "ladder", "oracle", "candidate"]);
 export type FileRole = z.infer<typeof FileRoleSchema>;
 
 export const FileHashSchema = z.strictObject({
   path: z.string(),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/, "sha256 must be 64 lowercase hex digits"),
+  sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/, "sha256 must be 64 lowercase hex digits")),
   role: FileRoleSchema,
 });
 export type FileHash = z.infer<typeof FileHashSchema>;
@@ -75,31 +75,31 @@ export const OracleInfoSchema = z.strictObject({
 });
 export type OracleInfo = z.infer<typeof OracleInfoSchema>;
 
-export function runSchema<R extends z.ZodType<{ id: string; depends_on: string[] }>>(rung: R) {
+export function runSchema<R extends z.ZodMiniType<{ id: string; depends_on: string[] }>>(rung: R) {
   return z
     .strictObject({
       /** `${model}/${candidate}`, unique within a report. */
-      id: z.string().min(1),
-      model: z.string().min(1),
-      candidate: z.string().min(1),
+      id: z.string().check(z.minLength(1)),
+      model: z.string().check(z.minLength(1)),
+      candidate: z.string().check(z.minLength(1)),
       spec_file: z.string(),
       ladder: z.string(),
       ladder_file: z.string(),
       oracle: OracleInfoSchema,
       /** What ran the candidate: runtime, layout, execution provider and threads where not the default. */
-      backend: z.string().optional(),
+      backend: z.optional(z.string()),
       /** Sorted by path. */
       files: z.array(FileHashSchema),
       verdict: RunVerdictSchema,
       duration_s: seconds(),
       /** Why the ladder could not start (bad spec, missing oracle, unloadable graph); verdict is then "error". */
-      error: RungErrorSchema.optional(),
+      error: z.optional(RungErrorSchema),
       /** Vocabulary names of the token ids in this run's evidence, when the oracle records them. */
-      token_names: z.record(z.string().regex(/^\d+$/), z.string()).optional(),
+      token_names: z.optional(z.record(z.string().check(z.regex(/^\d+$/)), z.string())),
       /** In ladder order. */
       rungs: z.array(rung),
     })
-    .superRefine((run, ctx) => {
+    .check(z.superRefine((run, ctx) => {
       if (run.id !== `${run.model}/${run.candidate}`) {
         ctx.addIssue({ code: "custom", path: ["id"], message: `run id must be "${run.model}/${run.candidate}"` });
       }
@@ -116,7 +116,7 @@ export function runSchema<R extends z.ZodType<{ id: string; depends_on: string[]
           }
         });
       });
-    });
+    }));
 }
 /** A run whose rungs are `Rung<K, E>`. */
-export type Run<K extends string, E extends { kind: string }> = z.output<ReturnType<typeof runSchema<z.ZodType<Rung<K, E>>>>>;
+export type Run<K extends string, E extends { kind: string }> = z.output<ReturnType<typeof runSchema<z.ZodMiniType<Rung<K, E>>>>>;

@@ -1,5 +1,5 @@
 /** What a gate decides, at prompt, rung and run level, and how verdicts combine. */
-import { z } from "zod";
+import { z } from "../schema/zod.ts";
 
 export const VerdictSchema = z.enum(["pass", "fail", "error", "skipped"]);
 export type Verdict = z.infer<typeof VerdictSchema>;

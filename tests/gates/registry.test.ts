@@ -4,7 +4,7 @@
  * compared rather than skipped in silence.
  */
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import { z } from "zod/mini";
 import { GATE_KINDS, GATE_UNITS, gateUnit, type GateKind } from "../../src/gates/registry.ts";
 import { hasHook } from "../../src/gates/unit.ts";
 import { diffReports, renderDiffConsole, renderDiffHtml } from "../../src/report/diff.ts";
@@ -20,8 +20,8 @@ describe("the gate registry", () => {
     expect(u.thresholds.safeParse({}).success).toBe(true);
     expect(u.options.safeParse({}).success).toBe(true);
     // The evidence is discriminated by this kind.
-    const shape = (u.evidence as unknown as z.ZodObject).shape;
-    expect((shape["kind"] as z.ZodLiteral).value).toBe(kind);
+    const shape = (u.evidence as unknown as z.ZodMiniObject).shape;
+    expect((shape["kind"] as z.ZodMiniLiteral).def.values[0]).toBe(kind);
     expect(typeof u.gate).toBe("function");
     expect(typeof u.impossible).toBe("function");
     expect(typeof u.tokenIds).toBe("function");
@@ -38,7 +38,7 @@ describe("the gate registry", () => {
       const seen = new Map<string, { kind: GateKind; json: string }>();
       for (const kind of GATE_KINDS) {
         for (const [key, schema] of Object.entries(GATE_UNITS[kind][section].shape)) {
-          const json = JSON.stringify(z.toJSONSchema(schema as z.ZodType, { io: "input" }));
+          const json = JSON.stringify(z.toJSONSchema(schema as z.ZodMiniType, { io: "input" }));
           const first = seen.get(key);
           if (first === undefined) seen.set(key, { kind, json });
           else expect(json, `${section}.${key} in ${kind} vs ${first.kind}`).toBe(first.json);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import { z } from "zod/mini";
 import { jsonLineColOf, lineColAt, loadJsonFile, parseJsonText } from "../../src/spec/json.ts";
 import { Manifest } from "../fixtures/spec/schemas.ts";
 import { brief, dir, fixture, specError, thrown } from "../helpers/spec.ts";

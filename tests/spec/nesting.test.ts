@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import { z } from "zod/mini";
 import { CandidateManifestSchema } from "../../src/candidate/manifest.ts";
 import { jsonLineColOf, loadJsonFile, parseJsonText } from "../../src/spec/json.ts";
 import { GateSpecSchema } from "../../src/spec/gate-spec.ts";

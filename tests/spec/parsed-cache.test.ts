@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { z } from "zod";
+import { z } from "zod/mini";
 import { cachedParse, configureParsedCache, jsonExact, storeParse } from "../../src/spec/parsed-cache.ts";
 import { parseYamlText, SpecError } from "../../src/spec/yaml.ts";
 
@@ -16,7 +16,7 @@ afterEach(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const Schema = z.strictObject({ model: z.string(), min_cos: z.number().max(1) });
+const Schema = z.strictObject({ model: z.string(), min_cos: z.number().check(z.maximum(1)) });
 
 describe("the parsed-YAML cache", () => {
   it("a parsed file is stored once and read back as the same data", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { z } from "zod";
+import { z } from "zod/mini";
 import { closest, editDistance, formatFieldPath, lineColOf, loadYamlFile, parseYamlText } from "../../src/spec/yaml.ts";
 import { GateSpec } from "../fixtures/spec/schemas.ts";
 import { brief, dir, fixture, specError, thrown } from "../helpers/spec.ts";
@@ -154,9 +154,9 @@ describe("loadYamlFile: schema violations point at the offending node", () => {
 
   it("flow collections, list items and non-finite numbers", () => {
     const schema = z.strictObject({
-      layers: z.array(z.strictObject({ min_cos: z.number().min(0) })),
+      layers: z.array(z.strictObject({ min_cos: z.number().check(z.minimum(0)) })),
       tol: z.number(),
-      n: z.number().int(),
+      n: z.number().check(z.int()),
     });
     const text = "layers:\n  - { min_cos: 0.5 }\n  - { min_cos: -1 }\ntol: .inf\nn: 1.5\n";
     const e = specError(() => parseYamlText(text, "s.yaml", schema, "spec"));
@@ -186,8 +186,8 @@ describe("loadYamlFile: schema violations point at the offending node", () => {
 
   it("record key failures point at the key; refinements keep their own message", () => {
     const schema = z.strictObject({
-      r: z.record(z.string().regex(/^[a-z]+$/), z.number()),
-      x: z.number().refine((v) => v > 1, "x must exceed 1"),
+      r: z.record(z.string().check(z.regex(/^[a-z]+$/)), z.number()),
+      x: z.number().check(z.refine((v) => v > 1, "x must exceed 1")),
     });
     const e = specError(() => parseYamlText("r:\n  ok: 1\n  A1: 2\nx: 1\n", "s.yaml", schema, "spec"));
     expect(e.issues.map(brief)).toEqual([

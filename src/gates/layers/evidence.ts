@@ -1,5 +1,5 @@
 /** What the layers gate records per prompt: one row per decoder layer, and the first failing layer. */
-import { z } from "zod";
+import { z } from "../../schema/zod.ts";
 import { count, metric } from "../../verdicts/numbers.ts";
 import { VerdictSchema } from "../../verdicts/verdict.ts";
 
@@ -10,7 +10,7 @@ export const LayerRowSchema = z.strictObject({
   worst_token: count(),
   max_abs: metric(),
   rel_l2: metric(),
-  isolated_cos: metric().optional(),
+  isolated_cos: z.optional(metric()),
   verdict: VerdictSchema,
 });
 export type LayerRow = z.infer<typeof LayerRowSchema>;
@@ -26,7 +26,7 @@ export const LayersEvidenceSchema = z.strictObject({
   kind: z.literal("layers"),
   mode: z.enum(["cumulative", "isolated"]),
   layers: z.array(LayerRowSchema),
-  first_failing: FirstFailingLayerSchema.optional(),
-  first_failing_isolated: FirstFailingLayerSchema.optional(),
+  first_failing: z.optional(FirstFailingLayerSchema),
+  first_failing_isolated: z.optional(FirstFailingLayerSchema),
 });
 export type LayersEvidence = z.infer<typeof LayersEvidenceSchema>;

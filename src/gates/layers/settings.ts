@@ -1,13 +1,13 @@
 /** Settings of the layers rung. */
-import { z } from "zod";
+import { z } from "../../schema/zod.ts";
 import { cosineBound, required } from "../settings.ts";
 import type { RungSettings, SettingFault } from "../unit.ts";
 
 export const LayersThresholdsSchema = z.strictObject({
   /** Whole-tensor cosine of every decoder layer's hidden state (required). */
-  min_cos: cosineBound().optional(),
+  min_cos: z.optional(cosineBound()),
   /** Cosine of the worst token of every layer (default: min_cos). */
-  min_cos_worst_row: cosineBound().optional(),
+  min_cos_worst_row: z.optional(cosineBound()),
 });
 
 /**
@@ -20,7 +20,7 @@ export const IsolatedSchema = z.union([z.boolean(), z.enum(["on_failure", "alway
 export type IsolatedSetting = z.infer<typeof IsolatedSchema>;
 
 export const LayersOptionsSchema = z.strictObject({
-  isolated: IsolatedSchema.optional(),
+  isolated: z.optional(IsolatedSchema),
 });
 
 export function layersSettingFaults(s: RungSettings): SettingFault[] {

@@ -1,5 +1,5 @@
 /** What the positions gate records per prompt: one check per position source, mismatch rows in token order. */
-import { z } from "zod";
+import { z } from "../../schema/zod.ts";
 import { count, num } from "../../verdicts/numbers.ts";
 
 export const PlaneSchema = z.enum(["t", "h", "w"]);
@@ -9,7 +9,7 @@ const Triple = z.tuple([num(), num(), num()]);
 
 export const PositionsRowSchema = z.strictObject({
   token: count(),
-  token_id: z.number().int(),
+  token_id: z.number().check(z.int()),
   expected: Triple,
   actual: Triple,
 });
@@ -23,17 +23,16 @@ export const PositionsCheckSchema = z.strictObject({
   compared: count(),
   mismatches: count(),
   expressible: z.boolean(),
-  note: z.string().optional(),
-  first: z
-    .strictObject({
+  note: z.optional(z.string()),
+  first: z.optional(
+    z.strictObject({
       token: count(),
       plane: PlaneSchema,
       expected: num(),
       actual: num(),
-    })
-    .optional(),
+    })),
   /** At most 32 mismatch rows, in token order. */
-  rows: z.array(PositionsRowSchema).max(POSITIONS_MAX_ROWS),
+  rows: z.array(PositionsRowSchema).check(z.maxLength(POSITIONS_MAX_ROWS)),
 });
 export type PositionsCheck = z.infer<typeof PositionsCheckSchema>;
 

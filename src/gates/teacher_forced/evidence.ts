@@ -1,11 +1,11 @@
 /** What the teacher-forced gate records per prompt: every step's top-1 on both sides, margin, KL, top-k overlap. */
-import { z } from "zod";
+import { z } from "../../schema/zod.ts";
 import { count, metric } from "../../verdicts/numbers.ts";
 
 export const TeacherForcedStepSchema = z.strictObject({
   step: count(),
-  oracle_token: z.number().int(),
-  candidate_token: z.number().int(),
+  oracle_token: z.number().check(z.int()),
+  candidate_token: z.number().check(z.int()),
   /** Oracle top-1 minus top-2 logit, in logits. */
   oracle_margin: metric(),
   kl: metric(),

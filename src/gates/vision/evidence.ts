@@ -1,5 +1,5 @@
 /** What the vision gate records per image prompt: one row per tensor (merged embeds, each DeepStack level). */
-import { z } from "zod";
+import { z } from "../../schema/zod.ts";
 import { count, metric } from "../../verdicts/numbers.ts";
 import { VerdictSchema } from "../../verdicts/verdict.ts";
 

@@ -2,12 +2,12 @@
  * Qwen3-VL at real size: parameters from the recorder config, and what record.py --hf-id will
  * hold and compute (see src/oracle/record-estimate.ts for the shared assumptions).
  */
-import { z } from "zod";
+import { z } from "../../schema/zod.ts";
 import { NumgateError } from "../../errors/numgate-error.ts";
 import { FP32, REAL_PROMPTS, recordEstimate, type RecordEstimate } from "../../oracle/record-estimate.ts";
 
 // One instance for every such field, here and in Qwen3.5's estimate (zod schemas are immutable).
-const POSITIVE_INT = z.number().int().positive();
+const POSITIVE_INT = z.number().check(z.int(), z.positive());
 export const positiveInt = () => POSITIVE_INT;
 const int = positiveInt;
 
@@ -15,13 +15,13 @@ export const VisionConfigSchema = z.looseObject({
   depth: int(),
   hidden_size: int(),
   intermediate_size: int(),
-  in_channels: int().default(3),
+  in_channels: z._default(int(), 3),
   patch_size: int(),
   temporal_patch_size: int(),
   spatial_merge_size: int(),
   out_hidden_size: int(),
   num_position_embeddings: int(),
-  deepstack_visual_indexes: z.array(z.number().int().nonnegative()).default([]),
+  deepstack_visual_indexes: z._default(z.array(z.number().check(z.int(), z.nonnegative())), []),
 });
 
 /** The decoder fields every Qwen family's estimate reads (Qwen3.5 extends it with its linear layers). */
@@ -36,12 +36,12 @@ export const TextConfigSchema = z.looseObject({
 });
 
 const ConfigSchema = z.looseObject({
-  tie_word_embeddings: z.boolean().default(false),
+  tie_word_embeddings: z._default(z.boolean(), false),
   text_config: TextConfigSchema,
   vision_config: VisionConfigSchema,
 });
 
-export function parseConfig<T>(schema: z.ZodType<T>, config: unknown, file: string): T {
+export function parseConfig<T>(schema: z.ZodMiniType<T>, config: unknown, file: string): T {
   const r = schema.safeParse(config);
   if (r.success) return r.data;
   const issue = r.error.issues[0];

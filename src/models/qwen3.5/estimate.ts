@@ -4,16 +4,16 @@
  * projection twice as wide), no DeepStack, no separate layer_out dump, and a greedy reference made
  * of 24 full re-forwards without a cache, which dominates the compute.
  */
-import { z } from "zod";
+import { z } from "../../schema/zod.ts";
 import { FP32, REAL_PROMPTS, recordEstimate, type RecordEstimate } from "../../oracle/record-estimate.ts";
 import { TextConfigSchema, VisionConfigSchema, parseConfig, positiveInt, visionParameters } from "../qwen3-vl/estimate.ts";
 
 const int = positiveInt;
 
 const ConfigSchema = z.looseObject({
-  tie_word_embeddings: z.boolean().default(false),
-  text_config: TextConfigSchema.extend({
-    layer_types: z.array(z.enum(["linear_attention", "full_attention"])).min(1),
+  tie_word_embeddings: z._default(z.boolean(), false),
+  text_config: z.extend(TextConfigSchema, {
+    layer_types: z.array(z.enum(["linear_attention", "full_attention"])).check(z.minLength(1)),
     linear_conv_kernel_dim: int(),
     linear_key_head_dim: int(),
     linear_value_head_dim: int(),

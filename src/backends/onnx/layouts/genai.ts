@@ -8,24 +8,24 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { z } from "zod";
+import { z } from "../../../schema/zod.ts";
 import { NumgateError } from "../../../errors/numgate-error.ts";
 import { onnxruntimeVersion } from "../runner.ts";
 import { KvDecoderBackend, type KvNames } from "./kv-decoder.ts";
 import type { OnnxLayout } from "./layout.ts";
 
 const Section = z.looseObject({
-  filename: z.string().min(1),
-  inputs: z.record(z.string(), z.string()).default({}),
-  outputs: z.record(z.string(), z.string()).default({}),
+  filename: z.string().check(z.minLength(1)),
+  inputs: z._default(z.record(z.string(), z.string()), {}),
+  outputs: z._default(z.record(z.string(), z.string()), {}),
 });
 
 const GenaiConfig = z.looseObject({
   model: z.looseObject({
     type: z.string(),
     decoder: Section,
-    vision: Section.optional(),
-    embedding: Section.optional(),
+    vision: z.optional(Section),
+    embedding: z.optional(Section),
   }),
 });
 type GenaiConfig = z.infer<typeof GenaiConfig>;
