@@ -5,7 +5,7 @@
  * rung that feeds the decoder).
  */
 import type { OracleDump } from "../oracle/oracle.ts";
-import { mropeFrequencyPlanes, ropeInvFreq } from "../rope/index.ts";
+import { mropeFrequencyPlanes, ropeInvFreq } from "../rope/mrope-sections.ts";
 import type { HostPositions, PortedPositions, PositionsSupport } from "./session.ts";
 
 const PLANE_INDEX = { T: 0, H: 1, W: 2 } as const;

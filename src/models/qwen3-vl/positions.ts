@@ -4,7 +4,7 @@
  * host-set shift), and the interleaved section layout the rotary tables must follow.
  */
 import type { OracleDump } from "../../oracle/oracle.ts";
-import { engineDecodePosition, enginePrefillPositions, hostShiftFor, type HostShift } from "../../rope/index.ts";
+import { engineDecodePosition, enginePrefillPositions, hostShiftFor, type HostShift } from "../../rope/engine-formula.ts";
 import { mropePositions } from "../mrope-positions.ts";
 import type { HostPositions, PositionsSupport } from "../session.ts";
 import type { Qwen3VLOracleManifest, Qwen3VLRuntime } from "./manifest.ts";

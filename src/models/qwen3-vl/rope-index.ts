@@ -4,7 +4,7 @@
  * get_rope_index gives a prompt.
  */
 import type { OracleDump } from "../../oracle/oracle.ts";
-import { decodePosition, getRopeIndex, type RopeIndexResult } from "../../rope/index.ts";
+import { decodePosition, getRopeIndex, type RopeIndexResult } from "../../rope/get-rope-index.ts";
 import type { HostPositions, PortedPositions } from "../session.ts";
 
 /** What get_rope_index needs of a manifest; Qwen3.5 shares Qwen3-VL's get_rope_index, and so this. */
