@@ -40,6 +40,7 @@ export const CandidateManifestSchema = z.looseObject({
     z.strictObject({
       command: z.array(z.string().check(z.minLength(1))).check(z.minLength(1)),
       timeout_s: z._default(z.number().check(z.positive()), 30),
-    })),
+    }),
+  ),
 });
 export type CandidateManifest = z.infer<typeof CandidateManifestSchema>;

@@ -42,7 +42,8 @@ export const GateSpecSchema = z.strictObject({
       /** Oracle top-1 minus top-2 below which a step is a near-tie, in the zoo's unit: probability. */
       near_tie_probability: z._default(z.number().check(z.minimum(0), z.maximum(1)), 0.1),
       min_tokens: z._default(z.number().check(z.int(), z.positive()), 16),
-    })),
+    }),
+  ),
   /** How to record the oracle when it is missing (printed verbatim). */
   record_command: z.optional(z.string()),
 });

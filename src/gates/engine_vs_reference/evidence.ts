@@ -13,7 +13,8 @@ const Agreement = z.strictObject({
       /** Each side's own top-1 minus top-2 logit there (unit: logits). */
       candidate_margin: metric(),
       reference_margin: metric(),
-    })),
+    }),
+  ),
 });
 
 export const EngineVsReferenceEvidenceSchema = z.strictObject({

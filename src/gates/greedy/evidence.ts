@@ -14,7 +14,8 @@ export const GreedyEvidenceSchema = z.strictObject({
       oracle_token: z.number().check(z.int()),
       candidate_token: z.number().check(z.int()),
       oracle_margin: metric(),
-    })),
+    }),
+  ),
   tolerance: z.optional(z.enum(["exact", "topk"])),
   k: z.optional(count()),
 });

@@ -30,7 +30,8 @@ export const PositionsCheckSchema = z.strictObject({
       plane: PlaneSchema,
       expected: num(),
       actual: num(),
-    })),
+    }),
+  ),
   /** At most 32 mismatch rows, in token order. */
   rows: z.array(PositionsRowSchema).check(z.maxLength(POSITIONS_MAX_ROWS)),
 });

@@ -15,6 +15,7 @@ export const RepeatEvidenceSchema = z.strictObject({
       step: count(),
       runs: z.tuple([count(), count()]),
       tokens: z.tuple([z.number().check(z.int()), z.number().check(z.int())]),
-    })),
+    }),
+  ),
 });
 export type RepeatEvidence = z.infer<typeof RepeatEvidenceSchema>;
