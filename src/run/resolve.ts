@@ -55,7 +55,8 @@ function impossibleSetting(r: Omit<ResolvedSpec, "oracleDir" | "root">, candidat
   if (entry !== undefined) layers.push({ file: r.specPath, base: ["candidates", candidate as string], overrides: (s) => entry[s] });
   layers.push({ file: r.specPath, base: [], overrides: (s) => r.spec[s] });
   for (const [i, rung] of r.ladder.rungs.entries()) {
-    const merged = (section: SettingSection) => Object.assign({}, rung[section], r.spec[section][rung.id], entry?.[section][rung.id]);
+    const merged = (section: SettingSection) =>
+      Object.assign({}, rung[section], ownValue(r.spec[section], rung.id), entry === undefined ? undefined : ownValue(entry[section], rung.id));
     const faults = gateUnit(rung.kind).impossible({ thresholds: merged("thresholds") as Record<string, number>, options: merged("options") });
     const fault = faults[0];
     if (fault === undefined) continue;
@@ -75,7 +76,7 @@ function locateFault(
   const involved = [fault, ...(fault.involves ?? [])];
   for (const l of layers) {
     for (const { section, key } of involved) {
-      if (l.overrides(section)[rung.id]?.[key] !== undefined) return specFault(l.file, [...l.base, section, rung.id, key], message);
+      if (ownValue(l.overrides(section), rung.id)?.[key] !== undefined) return specFault(l.file, [...l.base, section, rung.id, key], message);
     }
   }
   for (const { section, key } of involved) {
@@ -184,7 +185,8 @@ export function planRungs(r: ResolvedSpec, c: ResolvedCandidate): RungPlan[] {
 
 /**
  * `record[key]` when it is the record's own entry: a rung id such as "constructor" (a valid id)
- * must not find Object.prototype's member and read as asked for.
+ * must not find Object.prototype's member, which would make an opt-in rung read as asked for and
+ * merge or locate settings the spec never wrote. Every read of overrides by rung id goes through it.
  */
 function ownValue<T>(record: Readonly<Record<string, T>>, key: string): T | undefined {
   return Object.hasOwn(record, key) ? record[key] : undefined;
