@@ -6,9 +6,10 @@
 # RSS go to OUT/MODEL.figures; logs and the gate's reports beside it. Needs a built numgate with
 # `node` on the PATH (scripts/device-kit.sh unpack there).
 #   bash oracles/record/device_gate_real.sh OUT MODEL [THREADS [STEPS]]   (MODEL: qwen3-vl-4b, qwen3-vl-8b)
-# STEPS is record,gate (the default), or one of them: an 8B's record and export alone take most of
-# one call's ten minutes (469 s on 2026-12-02). Splitting them over two calls did not work that day:
-# the recorded oracles/MODEL/ was gone from the warm machine at the next call, even git-ignored.
+# STEPS is record,gate (the default), or one of them. An 8B's record and export alone take most of
+# one call's ten minutes (469-508 s): run it through oracles/record/device_background.sh, which
+# starts this script outside the checkout, in its own process session, and collects it in a second
+# call (the checkout is re-synced at each call, which removed a recorded oracles/MODEL/ between two).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:?out dir}; m=${2:?model}; threads=${3:-16}; steps=${4:-record,gate}
