@@ -60,10 +60,48 @@ const zodEnglishOnly = {
     }));
   },
 };
+/**
+ * chalk probes the terminal when it is imported (its vendored supports-color: isatty, TERM,
+ * COLORTERM, the OS release), for the level of its default instance. numgate never uses that
+ * instance: it builds its own with the level it decided (`new Chalk({ level })` in
+ * src/report/console.ts and diff.ts: colour only on a TTY, never with NO_COLOR). The probe loaded
+ * node:tty and node:os for every command, ~2 ms of a tiny gate run, so it is replaced by a module
+ * that reports no colour support; chalk then only reads it for an instance made without a level.
+ */
+const chalkWithoutProbe = {
+  name: "chalk-without-probe",
+  setup(b) {
+    b.onResolve({ filter: /^#supports-color$/ }, (args) =>
+      /[\\/]node_modules[\\/]chalk[\\/]source$/.test(args.resolveDir) ? { path: "supports-color", namespace: "chalk-no-probe" } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "chalk-no-probe" }, () => ({
+      contents: "export default { stdout: false, stderr: false };\n",
+      loader: "js",
+    }));
+  },
+};
+/**
+ * commander requires node:child_process when it is loaded, for the one thing it uses it for:
+ * running a subcommand as a separate executable, which numgate's commands never are. Loading it
+ * (with net, dgram and the stream wraps it pulls in) was ~2.5 ms of every command, so the bundle
+ * gets it on first use instead. The build fails if commander's source no longer has the line.
+ */
+const commanderLazyChildProcess = {
+  name: "commander-lazy-child-process",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]commander[\\/]lib[\\/]command\.js$/ }, (args) => {
+      const eager = "const childProcess = require('node:child_process');";
+      const source = readFileSync(args.path, "utf8");
+      if (!source.includes(eager)) throw new Error(`build: ${args.path} no longer has "${eager}"; update the commander-lazy-child-process plugin`);
+      const lazy = "const childProcess = { spawn: (...a) => require('node:child_process').spawn(...a) };";
+      return { contents: source.replace(eager, lazy), loader: "js" };
+    });
+  },
+};
 const result = await build({
   absWorkingDir: root,
   entryPoints: { "cli/numgate": "src/cli/program.ts" },
-  plugins: [zodEnglishOnly],
+  plugins: [zodEnglishOnly, chalkWithoutProbe, commanderLazyChildProcess],
   entryNames: "[dir]/[name]-[hash]",
   outdir: dist,
   bundle: true,

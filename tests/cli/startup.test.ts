@@ -82,6 +82,28 @@ describe("the built CLI", () => {
     expect(r.code, r.stderr).toBe(0);
     for (const command of ["gate", "calibrate", "positions", "render", "diff", "merge"]) expect(r.stdout).toMatch(new RegExp(`^  ${command} `, "m"));
   });
+
+  it("a gate run loads neither node:child_process nor node:tty, and still colours its summary when asked", () => {
+    // scripts/build.mjs leaves chalk's terminal probe out of the bundle and makes commander load
+    // child_process on first use; numgate gives chalk its level itself (FORCE_COLOR here).
+    const out = mkdtempSync(join(tmpdir(), "numgate-modules-"));
+    try {
+      const listModules = 'data:text/javascript,process.on("exit",()=>process.stderr.write("\\nMODULES "+process.moduleLoadList.join(",")+"\\n"))';
+      const r = spawnSync(process.execPath, ["--import", listModules, join(REPO, "dist", "cli", "main.js"), "gate", "qwen3-vl-tiny", "-r", "positions", "--report-dir", out], {
+        cwd: REPO,
+        encoding: "utf8",
+        timeout: 60_000,
+        env: { ...process.env, FORCE_COLOR: "1", NO_COLOR: "" },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const modules = (/^MODULES (.*)$/m.exec(r.stderr)?.[1] ?? "").split(",");
+      expect(modules, "the module list was printed").toContain("NativeModule vm");
+      expect(modules.filter((m) => /child_process|\btty\b/.test(m))).toEqual([]);
+      expect(r.stdout).toContain("\u001b[32mnumgate: all gates passed\u001b[39m");
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("the built CLI's schema messages", () => {
