@@ -1,7 +1,7 @@
 /**
- * SHA-256 of input files remembered by file identity, as git's index remembers a file's content:
- * a file whose device, inode, size, modification and status-change times (nanoseconds) are all
- * what they were when it was hashed is not read again. An oracle is recorded once and gated many
+ * SHA-256 of input files remembered by file identity (./identity.ts), as git's index remembers a
+ * file's content: a file whose device, inode, size, modification and status-change times
+ * (nanoseconds) are all what they were when it was hashed is not read again. An oracle is recorded once and gated many
  * times; at Qwen3-VL-4B size each run re-read 19 GB to hash it, and on the tiny model hashing was
  * ~6 ms of cold start-up (reading and hashing 4 MB).
  *
@@ -14,9 +14,10 @@
  * dist/cli/.hash-cache/, beside its code cache). One small entry per file, named for its path; an
  * unreadable, corrupt or other path's entry is a miss, and a failure to write one is ignored.
  */
-import { readFileSync, statSync, type BigIntStats } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fnv1a32Hex, writeCacheEntries } from "./cache-dir.ts";
+import { fileIdentity, sameIdentity, type FileIdentity } from "./identity.ts";
 
 /** Older than the coarsest file timestamps in use (FAT's 2 s): no write can hide in the same tick. */
 export const RACY_MARGIN_NS = 2_000_000_000n;
@@ -31,34 +32,9 @@ export function configureHashCache(dir: string | undefined): void {
   cacheDir = dir;
 }
 
-/** What must not have changed for a remembered hash to hold. */
-export interface FileIdentity {
-  readonly dev: string;
-  readonly ino: string;
-  readonly size: string;
-  readonly mtimeNs: string;
-  readonly ctimeNs: string;
-}
-
 interface Entry extends FileIdentity {
   path: string;
   sha256: string;
-}
-
-/** The identity of a regular file, or undefined (missing, not a file, unreadable). */
-export function fileIdentity(path: string): FileIdentity | undefined {
-  let st: BigIntStats | undefined;
-  try {
-    st = statSync(path, { bigint: true, throwIfNoEntry: false });
-  } catch {
-    return undefined;
-  }
-  if (st === undefined || !st.isFile()) return undefined;
-  return { dev: String(st.dev), ino: String(st.ino), size: String(st.size), mtimeNs: String(st.mtimeNs), ctimeNs: String(st.ctimeNs) };
-}
-
-function sameIdentity(a: FileIdentity, b: FileIdentity): boolean {
-  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs;
 }
 
 /** An entry's file name, from the absolute path (which the entry holds: a clash is a miss). */

@@ -3,8 +3,9 @@
  * fetch only the ranges they need, without ever holding the whole file. Two sources: a file
  * on disk (positioned reads, no size ceiling) and bytes already in memory (views, no copy).
  */
-import { closeSync, fstatSync, openSync, readSync, type Stats } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { NumgateError } from "../errors/numgate-error.ts";
+import { identityOf, sameIdentity, type FileIdentity } from "../files/identity.ts";
 
 /** A run of bytes inside an ArrayBuffer; unlike a Uint8Array it may be longer than 4 GiB. */
 export interface ByteRange {
@@ -34,8 +35,9 @@ export const MAX_READ_CHUNK = 1 << 30;
  * returning, so no descriptor outlives a call: a reader that is never closed (Oracle keeps its
  * dumps for the whole run) leaks nothing, and there is no GC-timed cleanup to reason about.
  * The price is an open+fstat+close per tensor (microseconds next to the read itself). Each
- * read checks that the file is still the one whose header was validated (same inode, size and
- * mtime), so a dump rewritten underneath a run fails loudly instead of mixing two recordings.
+ * read checks that the file is still the one whose header was validated (its identity, as the
+ * hash cache holds files to it: src/files/identity.ts), so a dump rewritten underneath a run
+ * fails loudly instead of mixing two recordings.
  */
 export class FileByteSource implements ByteSource {
   readonly size: number;
@@ -43,18 +45,18 @@ export class FileByteSource implements ByteSource {
 
   constructor(readonly path: string) {
     this.identity = withFile(path, "open", (fd) => {
-      const st = fstatSync(fd);
+      const st = fstatSync(fd, { bigint: true });
       if (!st.isFile()) throw new NumgateError("file_unreadable", "not a regular file", { file: path });
       return identityOf(st);
     });
-    this.size = this.identity.size;
+    this.size = Number(this.identity.size);
   }
 
   read(position: number, length: number, _alignment: number, what: string): ByteRange {
     checkRange(this, position, length, what);
     return withFile(this.path, what, (fd) => {
-      if (!sameFile(identityOf(fstatSync(fd)), this.identity)) {
-        throw new NumgateError("file_unreadable", "the file changed since it was opened (size, mtime or inode differ); open it again", {
+      if (!sameIdentity(identityOf(fstatSync(fd, { bigint: true })), this.identity)) {
+        throw new NumgateError("file_unreadable", "the file changed since it was opened (its size, inode, or modification or change time differ); open it again", {
           file: this.path,
           field: what,
         });
@@ -113,21 +115,6 @@ export function readFully(fd: number, buffer: ArrayBufferLike, position: number,
     }
     done += got;
   }
-}
-
-interface FileIdentity {
-  readonly dev: number;
-  readonly ino: number;
-  readonly size: number;
-  readonly mtimeMs: number;
-}
-
-function identityOf(st: Stats): FileIdentity {
-  return { dev: st.dev, ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
-}
-
-function sameFile(a: FileIdentity, b: FileIdentity): boolean {
-  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeMs === b.mtimeMs;
 }
 
 function withFile<T>(path: string, what: string, use: (fd: number) => T): T {

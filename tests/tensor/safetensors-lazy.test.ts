@@ -72,6 +72,20 @@ describe("lazy reading from disk", () => {
     expectError(() => f.get("a"), "file_unreadable", "changed");
   });
 
+  it("a file rewritten in place with its size and modification time put back is refused too (its change time moved)", async () => {
+    const path = join(tmp, "restored.safetensors");
+    const write = (b: number) => writeSafetensorsSync(path, { a: Tensor.from("f32", [1], Float32Array.of(1)), b: Tensor.from("f32", [1], Float32Array.of(b)) });
+    write(2);
+    utimesSync(path, 1_000_000_000, 1_000_000_000);
+    const f = readSafetensorsSync(path);
+    expect(Array.from(f.get("a").data as Float32Array)).toEqual([1]);
+    // Past the file system's timestamp tick (a jiffy at most), so the rewrite's ctime differs.
+    await new Promise((r) => setTimeout(r, 30));
+    write(3);
+    utimesSync(path, 1_000_000_000, 1_000_000_000);
+    expectError(() => f.get("b"), "file_unreadable", path, "b", "changed since it was opened");
+  });
+
   it("holds no file descriptor between reads, so an unclosed reader leaks nothing", () => {
     const probe = (): number => {
       const fd = openSync(REFERENCE_PATH, "r");
