@@ -1,9 +1,9 @@
 /**
  * SHA-256 of input files remembered by file identity (./identity.ts), as git's index remembers a
  * file's content: a file whose device, inode, size, modification and status-change times
- * (nanoseconds) are all what they were when it was hashed is not read again. An oracle is recorded once and gated many
- * times; at Qwen3-VL-4B size each run re-read 19 GB to hash it, and on the tiny model hashing was
- * ~6 ms of cold start-up (reading and hashing 4 MB).
+ * (nanoseconds) are all what they were when it was hashed is not read again. An oracle is
+ * recorded once and gated many times; at Qwen3-VL-4B size each run re-read 19 GB to hash it, and
+ * on the tiny model hashing was ~6 ms of cold start-up (reading and hashing 4 MB).
  *
  * Trust: any write to a file changes its status-change time (ctime), which no program sets by
  * hand, and replacing it changes its inode. A file changed within the same timestamp tick as its
