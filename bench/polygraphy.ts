@@ -55,7 +55,7 @@ export async function run(): Promise<void> {
       "run", join(CANDIDATES, decoder), "--onnxrt", "--load-inputs", join(dir, "inputs.json"), "--load-outputs", join(dir, "reference.json"),
       "--onnx-outputs", "hidden_states", "--atol", "1e-4", "--rtol", "1e-3",
     ];
-    const numgate = (candidate: string) => [join(ROOT, "bin", "numgate.js"), "gate", "qwen3-vl-tiny", "-c", candidate, "-r", "layers", "--report-dir", dir];
+    const numgate = (candidate: string) => [join(ROOT, "bin", "numgate.cjs"), "gate", "qwen3-vl-tiny", "-c", candidate, "-r", "layers", "--report-dir", dir];
     // Not timed: warms the file cache and shows each verdict.
     const verdicts: string[] = [];
     for (const [candidate, decoder] of [["fp32", "decoder-fp32.onnx"], ["fault-layer-perturbed", "decoder-layer-perturbed.onnx"]] as const) {

@@ -1,6 +1,6 @@
 /**
  * Whole processes, wall clock, start-up included: what a user waits for. numgate's compiled CLI
- * running a default gate (`bin/numgate.js gate qwen3-vl-tiny`, fp32) against bench/raw-ort.mjs,
+ * running a default gate (`bin/numgate.cjs gate qwen3-vl-tiny`, fp32) against bench/raw-ort.mjs,
  * a plain onnxruntime-node script running the same inference passes, spawned in alternating pairs
  * so that a machine that slows down mid-bench slows both; plus `numgate --version`, which is
  * start-up alone. Min and median of each, and the gate / raw ratio of both. On Linux also the CPU
@@ -16,7 +16,7 @@ import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 
 const ROOT = resolve(import.meta.dirname, "..");
-const NUMGATE = join(ROOT, "bin", "numgate.js");
+const NUMGATE = join(ROOT, "bin", "numgate.cjs");
 const RAW_ORT = join(ROOT, "bench", "raw-ort.mjs");
 
 /**
@@ -85,7 +85,7 @@ export async function run(): Promise<void> {
   const reportDir = mkdtempSync(join(tmpdir(), "numgate-bench-startup-"));
   const gateArgs = [NUMGATE, "gate", "qwen3-vl-tiny", "--report-dir", reportDir];
   try {
-    // Not timed: rebuilds a stale dist/ (bin/numgate.js does that itself), writes the V8 code cache
+    // Not timed: rebuilds a stale dist/ (bin/numgate.cjs does that itself), writes the V8 code cache
     // of `--version` and of `gate` where there is none (src/cli/bundle-loader.ts: a user's second
     // run onwards) and warms the file cache.
     await timeNode([NUMGATE, "--version"]);

@@ -5,7 +5,8 @@
  *   numgate-<hash>.cjs  src/cli/program.ts and all it imports (zod, yaml, commander, chalk,
  *                       protobufjs included), one CommonJS module, stored inside its function
  *                       wrapper (see below);
- *   main.js             src/cli/bundle-loader.ts: runs that file through a V8 code cache.
+ *   main.cjs            src/cli/bundle-loader.ts: runs that file through a V8 code cache
+ *                       (CommonJS, as bin/numgate.cjs: see bundle-loader.ts).
  *
  * Why a bundle rather than tsc's file-for-file output: a tiny gate run spent ~200 ms of its ~580 ms
  * loading ~140 numgate modules, ~95 of zod's and yaml's ~60 CommonJS files, each resolved,
@@ -18,8 +19,8 @@
  * Not bundled: onnxruntime-node (a native addon that finds its binaries next to its own files) and
  * @huggingface/transformers (large, only for the transformers-js backend, with native and wasm
  * files of its own); both come from node_modules at run time.
- * dist/sources.json lists the src/ files the bundle is built from (what bin/numgate.js stats).
- * dist/meta.json is esbuild's metafile; it is written last, so bin/numgate.js takes its time as
+ * dist/sources.json lists the src/ files the bundle is built from (what bin/numgate.cjs stats).
+ * dist/meta.json is esbuild's metafile; it is written last, so bin/numgate.cjs takes its time as
  * the build's.
  */
 import { spawnSync } from "node:child_process";
@@ -138,15 +139,16 @@ const loader = await build({
   absWorkingDir: root,
   entryPoints: { "cli/main": "src/cli/bundle-loader.ts" },
   outdir: dist,
+  outExtension: { ".js": ".cjs" },
   bundle: true,
-  format: "esm",
+  format: "cjs",
   platform: "node",
   target: "node20",
   define: { NUMGATE_BUNDLE: JSON.stringify(basename(bundle)) },
   metafile: true,
   logLevel: "warning",
 });
-// The sources the bundle is built from, for bin/numgate.js's staleness check: a stat each, instead
+// The sources the bundle is built from, for bin/numgate.cjs's staleness check: a stat each, instead
 // of walking src/ (a recursive readdir was most of `--version`'s own work). A source that is not
 // among them cannot change the bundle until a listed one is edited to import it.
 const sources = [...Object.keys(result.metafile.inputs), ...Object.keys(loader.metafile.inputs)].filter((f) => f.startsWith("src/"));

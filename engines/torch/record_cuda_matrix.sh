@@ -34,7 +34,7 @@ for dtype in fp32 tf32 bf16 fp16; do
       fs.writeFileSync(`${cands}/${replay.name}.json`, JSON.stringify(replay, null, 2) + "\n");
     ' "$CANDS" "$name" "$dtype" "$attn"
     rm -rf "$CANDS/recordings/$name"
-    NUMGATE_ENGINE_RECORD="$CANDS/recordings/$name" node bin/numgate.js gate "$MODEL" -c "$CANDS/$name.json" --keep-going -q \
+    NUMGATE_ENGINE_RECORD="$CANDS/recordings/$name" node bin/numgate.cjs gate "$MODEL" -c "$CANDS/$name.json" --keep-going -q \
       --report-dir "$REPORTS/$name" > "$REPORTS.$name.log" 2>&1 &
     pids+=($!)
   done

@@ -47,7 +47,7 @@ cp "oracles/$m/candidates/fp32.json" "$out/$m.candidate.json"
 fi
 [[ ",$steps," == *,gate,* ]] || exit 0
 
-measure gate node bin/numgate.js gate "$m" -c "oracles/$m/candidates/fp32.json" --threads "$threads" --keep-going \
+measure gate node bin/numgate.cjs gate "$m" -c "oracles/$m/candidates/fp32.json" --threads "$threads" --keep-going \
   --report-dir "$out/$m-report" > "$out/$m.gate.log" 2>&1
 RAW_ORT_THREADS=$threads measure raw node bench/raw-ort.mjs "oracles/$m/candidates/fp32.json" "oracles/$m" > "$out/$m.raw.log" 2>&1
 cat "$figures"

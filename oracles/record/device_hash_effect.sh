@@ -22,7 +22,7 @@ print("\n".join(l for l in r.stdout.splitlines() if ("PASS" in l or "FAIL" in l 
 ' "$label" "$@"
 }
 for pair in 1 2; do
-  run "gate$pair" node bin/numgate.js gate $m -c oracles/$m/candidates/fp32.json --threads 16 --keep-going --report-dir /tmp/rep$pair
+  run "gate$pair" node bin/numgate.cjs gate $m -c oracles/$m/candidates/fp32.json --threads 16 --keep-going --report-dir /tmp/rep$pair
   ls dist/cli/.hash-cache | wc -l
   RAW_ORT_THREADS=16 run "raw$pair" node bench/raw-ort.mjs oracles/$m/candidates/fp32.json oracles/$m
 done 2>&1 | tee "$out/hash-effect.txt"

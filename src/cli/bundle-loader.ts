@@ -1,7 +1,12 @@
 /**
- * The built CLI's entry (dist/cli/main.js, see scripts/build.mjs): runs the bundled CLI
+ * The built CLI's entry (dist/cli/main.cjs, see scripts/build.mjs): runs the bundled CLI
  * (dist/cli/numgate-<hash>.cjs, src/cli/program.ts and everything it imports, in one file) through
  * a V8 code cache.
+ *
+ * Built as CommonJS, like bin/numgate.cjs that requires it: a process whose entry is an ES module
+ * first sets up node's ES module loader, ~10 ms of every command (an empty .mjs against an empty
+ * .cjs, whole processes); from CommonJS, nothing on a command's path loads it, and
+ * `importExternal` below sets it up only when a command imports something outside the bundle.
  *
  * Why: a tiny gate run is mostly start-up, and most of that is V8 parsing and compiling numgate's,
  * zod's and yaml's code, function by function as each is first called. A code cache written after
@@ -24,15 +29,15 @@
  */
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import vm from "node:vm";
 import type { MainOptions } from "./program.ts";
 
 /** The bundle's file name in dist/cli/, put here by scripts/build.mjs (esbuild's `define`). */
 declare const NUMGATE_BUNDLE: string;
 
-const dir = dirname(fileURLToPath(import.meta.url));
+// CommonJS's own: this file runs as dist/cli/main.cjs.
+const dir = __dirname;
 const bundle = join(dir, NUMGATE_BUNDLE);
 const argv = process.argv;
 const command = argv.slice(2).find((a) => !a.startsWith("-")) ?? "none";
@@ -71,10 +76,12 @@ if (cachedData === undefined || script.cachedDataRejected === true) {
     }
   });
 }
-const module = { exports: {} as { main?: (argv: readonly string[], options: MainOptions) => Promise<void> } };
-(script.runInThisContext() as (...args: unknown[]) => void)(module.exports, createRequire(bundle), module, bundle, dir);
-if (module.exports.main === undefined) throw new Error(`numgate: ${bundle} exports no main`);
-await module.exports.main(argv, {
+const bundled = { exports: {} as { main?: (argv: readonly string[], options: MainOptions) => Promise<void> } };
+(script.runInThisContext() as (...args: unknown[]) => void)(bundled.exports, createRequire(bundle), bundled, bundle, dir);
+if (bundled.exports.main === undefined) throw new Error(`numgate: ${bundle} exports no main`);
+// main() reports every error itself and sets the exit code; a rejection that still escaped it would
+// surface as an uncaught error (exit 1), as under the ES module version's top-level await.
+void bundled.exports.main(argv, {
   parsedCache: { dir: join(dir, ".parsed-cache"), parser: NUMGATE_BUNDLE },
   hashCache: { dir: join(dir, ".hash-cache") },
   importExternal: (specifier) => import(specifier),

@@ -1,6 +1,6 @@
 /**
  * numgate's command line: argument parsing only; the work happens in the layers it calls.
- * Run by src/cli/main.ts (sources, through tsx) and by the built CLI's loader (dist/cli/main.js,
+ * Run by src/cli/main.ts (sources, through tsx) and by the built CLI's loader (dist/cli/main.cjs,
  * see src/cli/bundle-loader.ts).
  *
  * Start-up is most of a short command's wall time, so a command's module is imported only when

@@ -23,7 +23,7 @@ describe("lazy command modules", () => {
       `process.on("exit", () => process.stderr.write("ZOD " + String("__zod_globalConfig" in globalThis) + "\\n"));`,
     ].join("\n");
     const run = (...args: string[]) =>
-      spawnSync(process.execPath, ["--import", `data:text/javascript,${encodeURIComponent(register)}`, join(REPO, "dist", "cli", "main.js"), ...args], { cwd: REPO, encoding: "utf8", timeout: 60_000 });
+      spawnSync(process.execPath, ["--import", `data:text/javascript,${encodeURIComponent(register)}`, join(REPO, "dist", "cli", "main.cjs"), ...args], { cwd: REPO, encoding: "utf8", timeout: 60_000 });
     const help = run("--help");
     expect(help.status, help.stderr).toBe(0);
     expect(help.stdout).toMatch(/^ {2}gate /m);

@@ -1,6 +1,6 @@
 /**
  * The compiled CLI that `npm ci` builds (the `prepare` script) and that `npm run gate` and
- * bin/numgate.js run. Start-up time is measured by `npm run bench`, not asserted here.
+ * bin/numgate.cjs run. Start-up time is measured by `npm run bench`, not asserted here.
  */
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -21,25 +21,25 @@ function numgate(script: string, ...args: string[]) {
 }
 
 describe("the built CLI", () => {
-  it("exists after install: dist/cli/main.js, built from src/ by npm ci", () => {
-    expect(existsSync(join(REPO, "dist", "cli", "main.js")), "dist/cli/main.js is missing; npm ci (or npm run build) builds it").toBe(true);
+  it("exists after install: dist/cli/main.cjs, built from src/ by npm ci", () => {
+    expect(existsSync(join(REPO, "dist", "cli", "main.cjs")), "dist/cli/main.cjs is missing; npm ci (or npm run build) builds it").toBe(true);
   });
 
-  it("dist/cli/main.js --version prints the package version", () => {
-    const r = numgate("dist/cli/main.js", "--version");
+  it("dist/cli/main.cjs --version prints the package version", () => {
+    const r = numgate("dist/cli/main.cjs", "--version");
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(packageVersion);
   });
 
-  it("bin/numgate.js --version prints the package version (rebuilding dist/ first if src/ changed)", () => {
-    const r = numgate("bin/numgate.js", "--version");
+  it("bin/numgate.cjs --version prints the package version (rebuilding dist/ first if src/ changed)", () => {
+    const r = numgate("bin/numgate.cjs", "--version");
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe(packageVersion);
   });
 
   it("the bundle is ASCII (the loader reads it as latin1), and renders non-ASCII text as the sources do", () => {
-    const bundle = readdirSync(join(REPO, "dist", "cli")).find((f) => f.endsWith(".cjs"));
+    const bundle = readdirSync(join(REPO, "dist", "cli")).find((f) => /^numgate-.*\.cjs$/.test(f));
     expect(bundle).toBeDefined();
     const bytes = readFileSync(join(REPO, "dist", "cli", bundle ?? ""));
     expect(bytes.findIndex((b) => b > 0x7f), "first non-ASCII byte of the bundle").toBe(-1);
@@ -47,7 +47,7 @@ describe("the built CLI", () => {
     const out = mkdtempSync(join(tmpdir(), "numgate-ascii-"));
     try {
       const report = join(REPO, "tests", "fixtures", "report", "recorded-report.json");
-      const built = spawnSync(process.execPath, [join(REPO, "dist", "cli", "main.js"), "render", report, "--out", join(out, "built")], { cwd: REPO, encoding: "utf8", timeout: 60_000 });
+      const built = spawnSync(process.execPath, [join(REPO, "dist", "cli", "main.cjs"), "render", report, "--out", join(out, "built")], { cwd: REPO, encoding: "utf8", timeout: 60_000 });
       expect(built.status, built.stderr).toBe(0);
       const sources = spawnSync(process.execPath, [...SOURCES_CLI, "render", report, "--out", join(out, "sources")], { cwd: REPO, encoding: "utf8", timeout: 60_000 });
       expect(sources.status, sources.stderr).toBe(0);
@@ -66,7 +66,7 @@ describe("the built CLI", () => {
     try {
       for (const run of [1, 2]) {
         const dir = join(out, `run-${run}`);
-        const r = spawnSync(process.execPath, [join(REPO, "dist", "cli", "main.js"), "gate", "qwen3.5-tiny", "-c", "tjs-runtime-fp32", "-q", "--report-dir", dir], { cwd: REPO, encoding: "utf8", timeout: 120_000 });
+        const r = spawnSync(process.execPath, [join(REPO, "dist", "cli", "main.cjs"), "gate", "qwen3.5-tiny", "-c", "tjs-runtime-fp32", "-q", "--report-dir", dir], { cwd: REPO, encoding: "utf8", timeout: 120_000 });
         expect(r.stderr, `run ${run}`).not.toMatch(/internal|ERR_VM_DYNAMIC_IMPORT|ExperimentalWarning/);
         expect(r.status, `run ${run}: ${r.stderr}`).toBe(1);
         expect(readReport(join(dir, "report.json")).runs[0]?.verdict, `run ${run}`).toBe("fail");
@@ -78,9 +78,30 @@ describe("the built CLI", () => {
   });
 
   it("--help still lists every command", () => {
-    const r = numgate("dist/cli/main.js", "--help");
+    const r = numgate("dist/cli/main.cjs", "--help");
     expect(r.code, r.stderr).toBe(0);
     for (const command of ["gate", "calibrate", "positions", "render", "diff", "merge"]) expect(r.stdout).toMatch(new RegExp(`^  ${command} `, "m"));
+  });
+
+  it("bin/numgate.cjs runs a gate without running an ES module (node's module jobs never load)", () => {
+    // An ES module entry (bin/ and the loader were .js in a "type": "module" package) set up node's
+    // ES module loader on every command; CommonJS all the way to the bundle does not.
+    const out = mkdtempSync(join(tmpdir(), "numgate-cjs-entry-"));
+    try {
+      const listModules = join(out, "list-modules.cjs");
+      writeFileSync(listModules, 'process.on("exit", () => process.stderr.write("\\nMODULES " + process.moduleLoadList.join(",") + "\\n"));\n');
+      const r = spawnSync(process.execPath, ["--require", listModules, join(REPO, "bin", "numgate.cjs"), "gate", "qwen3-vl-tiny", "-r", "positions", "-q", "--report-dir", join(out, "reports")], {
+        cwd: REPO,
+        encoding: "utf8",
+        timeout: 60_000,
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const modules = (/^MODULES (.*)$/m.exec(r.stderr)?.[1] ?? "").split(",");
+      expect(modules, "the module list was printed").toContain("NativeModule vm");
+      expect(modules.filter((m) => m.includes("esm/module_job"))).toEqual([]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
   });
 
   it("a gate run loads neither node:child_process nor node:tty, and still colours its summary when asked", () => {
@@ -89,7 +110,7 @@ describe("the built CLI", () => {
     const out = mkdtempSync(join(tmpdir(), "numgate-modules-"));
     try {
       const listModules = 'data:text/javascript,process.on("exit",()=>process.stderr.write("\\nMODULES "+process.moduleLoadList.join(",")+"\\n"))';
-      const r = spawnSync(process.execPath, ["--import", listModules, join(REPO, "dist", "cli", "main.js"), "gate", "qwen3-vl-tiny", "-r", "positions", "--report-dir", out], {
+      const r = spawnSync(process.execPath, ["--import", listModules, join(REPO, "dist", "cli", "main.cjs"), "gate", "qwen3-vl-tiny", "-r", "positions", "--report-dir", out], {
         cwd: REPO,
         encoding: "utf8",
         timeout: 60_000,
@@ -110,7 +131,7 @@ describe("the built CLI's schema messages", () => {
   // The bundle carries zod's English locale alone (scripts/build.mjs, zod-english-only): its
   // messages must be the ones the sources give, which the other tests assert.
   const cli = (cwd: string, ...args: string[]) =>
-    spawnSync(process.execPath, [join(REPO, "dist", "cli", "main.js"), ...args], { cwd, encoding: "utf8", timeout: 60_000, env: { ...process.env, NUMGATE_ROOT: cwd, NO_COLOR: "1" } });
+    spawnSync(process.execPath, [join(REPO, "dist", "cli", "main.cjs"), ...args], { cwd, encoding: "utf8", timeout: 60_000, env: { ...process.env, NUMGATE_ROOT: cwd, NO_COLOR: "1" } });
 
   it("a spec's wrongly typed and out-of-range settings read as the sources' loader words them", () => {
     const root = mkdtempSync(join(tmpdir(), "numgate-startup-messages-"));

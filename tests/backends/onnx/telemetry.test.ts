@@ -15,7 +15,7 @@ afterAll(() => rmSync(home, { recursive: true, force: true }));
 
 /** Runs the tiny gate with its home and cache directory in `dir`; returns whether onnxruntime wrote its telemetry files there. */
 function gateWritesTelemetry(dir: string, env: Record<string, string>): boolean {
-  const r = spawnSync(process.execPath, [join(REPO, "dist", "cli", "main.js"), "gate", "qwen3-vl-tiny", "-q", "--report-dir", join(dir, "reports")], {
+  const r = spawnSync(process.execPath, [join(REPO, "dist", "cli", "main.cjs"), "gate", "qwen3-vl-tiny", "-q", "--report-dir", join(dir, "reports")], {
     cwd: REPO,
     encoding: "utf8",
     timeout: 60_000,
