@@ -16,9 +16,10 @@
  * dynamically imported module's evaluation for when it is imported, so `--help` evaluates no
  * yaml, zod or report code, and nothing loads onnxruntime before a command needs it.
  *
- * Not bundled: onnxruntime-node (a native addon that finds its binaries next to its own files) and
- * @huggingface/transformers (large, only for the transformers-js backend, with native and wasm
- * files of its own); both come from node_modules at run time.
+ * Not bundled: onnxruntime-node's native addon (loaded from its installed package, see
+ * onnxruntimeAddonFromItsPackage) and @huggingface/transformers (large, only for the
+ * transformers-js backend, with native and wasm files of its own); both come from node_modules at
+ * run time.
  * dist/sources.json lists the src/ files the bundle is built from (what bin/numgate.cjs stats).
  * dist/meta.json is esbuild's metafile; it is written last, so bin/numgate.cjs takes its time as
  * the build's.
@@ -99,17 +100,43 @@ const commanderLazyChildProcess = {
     });
   },
 };
+/**
+ * onnxruntime-node's JavaScript (its dist/ and onnxruntime-common's, ~25 CommonJS files) is
+ * bundled: node resolving, reading and compiling them one by one was ~10 ms of every gate run's
+ * start-up, more than all of numgate's own module code (a require of it alone: 12-15 ms; the tiny
+ * gate, 24 interleaved pairs: wall 0.947x, CPU 0.960x). Its native addon cannot be bundled:
+ * binding.js loads it relative to its own file, which in the bundle would be dist/, so that one
+ * require is rewritten to load the addon from the installed package (resolved at run time, wherever
+ * npm put it). The build fails if binding.js no longer loads it that way.
+ * transformers.js, which is not bundled, would load the package's own copy of these files; it is
+ * handed numgate's instead (src/backends/transformers-js/shared-onnxruntime.ts).
+ */
+const onnxruntimeAddonFromItsPackage = {
+  name: "onnxruntime-addon-from-its-package",
+  setup(b) {
+    b.onLoad({ filter: /[\\/]node_modules[\\/]onnxruntime-node[\\/]dist[\\/]binding\.js$/ }, (args) => {
+      const relative = "require(`../bin/napi-v6/${process.platform}/${process.arch}/onnxruntime_binding.node`)";
+      const source = readFileSync(args.path, "utf8");
+      if (!source.includes(relative)) throw new Error(`build: ${args.path} no longer has "${relative}"; update the onnxruntime-addon-from-its-package plugin`);
+      const fromPackage =
+        'require(require("node:path").join(require("node:path").dirname(require.resolve("onnxruntime-node/package.json")), "bin", "napi-v6", process.platform, process.arch, "onnxruntime_binding.node"))';
+      return { contents: source.replace(relative, fromPackage), loader: "js" };
+    });
+  },
+};
 const result = await build({
   absWorkingDir: root,
   entryPoints: { "cli/numgate": "src/cli/program.ts" },
-  plugins: [zodEnglishOnly, chalkWithoutProbe, commanderLazyChildProcess],
+  plugins: [onnxruntimeAddonFromItsPackage, zodEnglishOnly, chalkWithoutProbe, commanderLazyChildProcess],
   entryNames: "[dir]/[name]-[hash]",
   outdir: dist,
   bundle: true,
   format: "cjs",
   platform: "node",
   target: "node20",
-  external: ["onnxruntime-node", "@huggingface/transformers"],
+  external: ["@huggingface/transformers"],
+  // The addon's path is resolved at run time on purpose (onnxruntime-addon-from-its-package).
+  logOverride: { "require-resolve-not-external": "silent" },
   outExtension: { ".js": ".cjs" },
   // CommonJS has no import.meta: the bundle's own URL stands in (src/files/package-root.ts).
   define: { "import.meta.url": "__numgateBundleUrl" },

@@ -104,6 +104,41 @@ describe("the built CLI", () => {
     }
   });
 
+  describe("onnxruntime-node's JavaScript is in the bundle, its addon from the installed package", () => {
+    // Which files node's module loader read, from a preloaded module that lists require.cache.
+    const loadedFiles = (args: string[]) => {
+      const out = mkdtempSync(join(tmpdir(), "numgate-ort-bundled-"));
+      try {
+        const listCache = join(out, "list-cache.cjs");
+        writeFileSync(listCache, 'process.on("exit", () => process.stderr.write("\\nCACHED " + JSON.stringify(Object.keys(require.cache)) + "\\n"));\n');
+        const r = spawnSync(process.execPath, ["--require", listCache, join(REPO, "bin", "numgate.cjs"), ...args, "-q", "--report-dir", join(out, "reports")], { cwd: REPO, encoding: "utf8", timeout: 120_000 });
+        const files = JSON.parse(/^CACHED (.*)$/m.exec(r.stderr)?.[1] ?? "[]") as string[];
+        return { status: r.status, stderr: r.stderr, files, report: r.status === 0 || r.status === 1 ? readReport(join(out, "reports", "report.json")) : undefined };
+      } finally {
+        rmSync(out, { recursive: true, force: true });
+      }
+    };
+
+    it("a gate run reads none of its .js files, only the addon", () => {
+      const r = loadedFiles(["gate", "qwen3-vl-tiny", "-r", "positions"]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.files.filter((f) => /onnxruntime-(node|common)[\\/].*\.js$/.test(f))).toEqual([]);
+      expect(r.files.filter((f) => f.endsWith("onnxruntime_binding.node"))).toHaveLength(1);
+    });
+
+    it("transformers.js in the same process gets numgate's instance: the package's own binding.js is never loaded", () => {
+      // Two copies would share the one addon, which makes outputs with the Tensor class of the copy
+      // that initialised it last (src/backends/transformers-js/shared-onnxruntime.ts).
+      const r = loadedFiles(["gate", "qwen3.5-tiny", "-c", "fp32,tjs-runtime-fp32", "--keep-going"]);
+      expect(r.status, r.stderr).toBe(1);
+      expect(r.report?.runs.map((run) => [run.candidate, run.verdict])).toEqual([
+        ["fp32", "pass"],
+        ["tjs-runtime-fp32", "fail"],
+      ]);
+      expect(r.files.filter((f) => /onnxruntime-node[\\/]dist[\\/](binding|backend)\.js$/.test(f))).toEqual([]);
+    });
+  });
+
   it("a gate run loads neither node:child_process nor node:tty, and still colours its summary when asked", () => {
     // scripts/build.mjs leaves chalk's terminal probe out of the bundle and makes commander load
     // child_process on first use; numgate gives chalk its level itself (FORCE_COLOR here).

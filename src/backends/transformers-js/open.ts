@@ -17,6 +17,7 @@ import { importExternal } from "../../files/external-import.ts";
 import type { Backend, BackendOpenOptions, GenerateRequest, GenerateResult, ModelShape } from "../backend.ts";
 import { openOnnxBackend } from "../onnx/open.ts";
 import { TransformersJsBackend, type TjsModel, type TjsTensorCtor } from "./backend.ts";
+import { shareOnnxRuntimeWithTransformersJs } from "./shared-onnxruntime.ts";
 
 export async function openTransformersJsBackend(candidate: Candidate, shape: ModelShape, root: string, options: BackendOpenOptions = {}): Promise<Backend> {
   const manifest = relative(process.cwd(), candidate.manifestPath) || candidate.manifestPath;
@@ -28,6 +29,7 @@ export async function openTransformersJsBackend(candidate: Candidate, shape: Mod
   const provider = options.executionProvider ?? candidate.manifest.execution_provider ?? "cpu";
   const graphs = await openOnnxBackend({ ...candidate, manifest: { ...candidate.manifest, layout: "onnx-community" } }, shape, root, { executionProvider: provider });
   try {
+    shareOnnxRuntimeWithTransformersJs();
     const tjs = await importExternal<typeof import("@huggingface/transformers")>("@huggingface/transformers");
     tjs.env.allowRemoteModels = false;
     tjs.env.allowLocalModels = true;
