@@ -7,9 +7,10 @@
 #                                        then `export PATH=$PWD/.kit/bin:$PATH`
 #
 # Carry `.kit` and `dist` (npm run build) with the call. The bundle in dist/ holds every JavaScript
-# dependency but the two it leaves external (scripts/build.mjs): onnxruntime-node, whose native
-# binaries the kit carries for linux-x64 only, and transformers.js, which a gate on onnxruntime or an
-# engine never loads. The whole working tree that travels must stay under 64 MiB.
+# dependency but what it leaves out (scripts/build.mjs): onnxruntime-node's native addon, loaded from
+# the installed package (which the kit carries with its linux-x64 binaries only), and
+# transformers.js, which a gate on onnxruntime or an engine never loads. The whole working tree that
+# travels must stay under 64 MiB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
